@@ -1,0 +1,139 @@
+import { promises as fs, createWriteStream } from 'node:fs';
+import { ContentStore, hashPrefix } from './store';
+import { XcpError } from '../errors';
+import { BuildLog } from '../util/log';
+
+export interface DownloadItem {
+  url: string;
+  sha256: string;
+  size: number;
+  label: string;
+}
+
+export interface DownloadOptions {
+  concurrency: number;
+  attempts: number;
+  /** Base delay of the exponential backoff between attempts, in ms. */
+  backoffMs: number;
+  idleTimeoutMs: number;
+  onProgress?: (doneBytes: number, totalBytes: number, doneFiles: number, totalFiles: number) => void;
+}
+
+export const defaultDownloadOptions: DownloadOptions = { concurrency: 6, attempts: 5, backoffMs: 500, idleTimeoutMs: 30000 };
+
+class PermanentError extends Error {}
+
+/** Downloads every item not yet in the store: parallel, resumable, retried with backoff, verified by sha256. */
+export async function downloadAll(store: ContentStore, items: DownloadItem[], log: BuildLog, opts: DownloadOptions = defaultDownloadOptions): Promise<{ downloaded: number; bytes: number }> {
+  const totalBytes = items.reduce((s, i) => s + i.size, 0);
+  let doneBytes = 0;
+  let doneFiles = 0;
+  let downloaded = 0;
+  let fetchedBytes = 0;
+  const report = () => opts.onProgress?.(doneBytes, totalBytes, doneFiles, items.length);
+  const queue = [...items];
+  const failures: string[] = [];
+
+  async function one(item: DownloadItem): Promise<void> {
+    if (await store.has(item.sha256)) {
+      doneBytes += item.size;
+      doneFiles++;
+      report();
+      return;
+    }
+    let lastError = '';
+    for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+      let counted = 0;
+      try {
+        const bytes = await fetchInto(store, item, opts.idleTimeoutMs, (n) => {
+          counted += n;
+          doneBytes += n;
+          report();
+        });
+        fetchedBytes += bytes;
+        downloaded++;
+        doneFiles++;
+        report();
+        return;
+      } catch (err) {
+        doneBytes -= counted;
+        lastError = (err as Error).message;
+        log.line(`download ${item.url} attempt ${attempt}/${opts.attempts} failed: ${lastError}`);
+        if (err instanceof PermanentError) break;
+        if (attempt < opts.attempts) await new Promise((r) => setTimeout(r, opts.backoffMs * 2 ** (attempt - 1)));
+      }
+    }
+    failures.push(`${item.label}: ${lastError} (${item.url})`);
+  }
+
+  async function worker(): Promise<void> {
+    for (let item = queue.shift(); item; item = queue.shift()) await one(item);
+  }
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency, items.length) }, worker));
+  await store.save();
+  if (failures.length) {
+    throw new XcpError(`could not download ${failures.length} file(s) after ${opts.attempts} attempts: ${failures[0]}`, 'network', failures.slice(1));
+  }
+  return { downloaded, bytes: fetchedBytes };
+}
+
+/** One attempt: continues a partial file with a Range request if there is one. */
+async function fetchInto(store: ContentStore, item: DownloadItem, idleTimeoutMs: number, onBytes: (n: number) => void): Promise<number> {
+  const partial = store.partialPathOf(item.sha256);
+  let { hash, size: have } = await hashPrefix(partial);
+  if (have > item.size) {
+    await fs.rm(partial, { force: true });
+    ({ hash, size: have } = await hashPrefix(partial));
+  }
+  const controller = new AbortController();
+  let timer = setTimeout(() => controller.abort(), idleTimeoutMs);
+  const headers: Record<string, string> = have > 0 ? { Range: `bytes=${have}-` } : {};
+  let res: Response;
+  try {
+    res = await fetch(item.url, { headers, signal: controller.signal });
+  } catch (err) {
+    clearTimeout(timer);
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(cause?.code ?? cause?.message ?? (err as Error).message);
+  }
+  if (res.status === 404 || res.status === 410) {
+    clearTimeout(timer);
+    throw new PermanentError(`HTTP ${res.status}: the mirror no longer has this file`);
+  }
+  if (res.status !== 200 && res.status !== 206) {
+    clearTimeout(timer);
+    throw new Error(`HTTP ${res.status}`);
+  }
+  if (res.status === 200 && have > 0) {
+    hash = (await hashPrefix('/nonexistent')).hash;
+    have = 0;
+  }
+  const out = createWriteStream(partial, { flags: have > 0 ? 'a' : 'w' });
+  let written = 0;
+  try {
+    const reader = res.body!.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(), idleTimeoutMs);
+      hash.update(value);
+      written += value.length;
+      onBytes(value.length);
+      if (!out.write(value)) await new Promise<void>((r) => out.once('drain', () => r()));
+    }
+  } catch (err) {
+    throw new Error(controller.signal.aborted ? `no data for ${idleTimeoutMs / 1000}s` : (err as Error).message);
+  } finally {
+    clearTimeout(timer);
+    await new Promise<void>((resolve) => out.end(resolve));
+  }
+  const total = have + written;
+  const digest = hash.digest('hex');
+  if (total !== item.size || digest !== item.sha256) {
+    await fs.rm(partial, { force: true });
+    throw new Error(total !== item.size ? `size ${total}, expected ${item.size}` : `sha256 mismatch (got ${digest})`);
+  }
+  await store.commit(item.sha256, partial);
+  return written;
+}

@@ -1,0 +1,56 @@
+import path from 'node:path';
+import { AptState, AptSource } from './apt-state';
+import { checkPins, resolveClosure, PinRef } from './resolve';
+import { BuildContext } from '../../plan/types';
+import { Lock, LockedArchive, LOCK_VERSION } from '../../lockfile';
+import { keyringPath } from '../../recipe/load';
+import { XcpError } from '../../errors';
+import { hashValue } from '../../util/hash';
+
+export function aptSources(ctx: BuildContext): AptSource[] {
+  return ctx.loaded.recipe.archives.map((a) => ({ ...a, keyring: keyringPath(ctx.loaded, a.keyring) }));
+}
+
+export function recipePins(ctx: BuildContext): PinRef[] {
+  return Object.entries(ctx.loaded.recipe.packages).flatMap(([group, pins]) => pins.map((p, i) => ({ ...p, where: `packages.${group}[${i}]` })));
+}
+
+/** Resolves the recipe's closure against the Debian archives with apt, verifying each InRelease. */
+export async function resolveDebianLock(ctx: BuildContext, inputs: Record<string, string>): Promise<Lock> {
+  const { recipe } = ctx.loaded;
+  const sources = aptSources(ctx);
+  const stateDir = path.join(ctx.options.cacheDir, 'apt-state', hashValue(sources).slice(0, 16));
+  const apt = new AptState(stateDir, ctx.log);
+  await apt.setup(sources, recipe.target.architecture);
+  ctx.progress('downloading and verifying archive indexes');
+  await apt.update();
+  ctx.progress('reading archive indexes');
+  const index = await apt.index(sources);
+  const pins = recipePins(ctx);
+  const problems = checkPins(pins, index, recipe.target.architecture);
+  if (problems.length) {
+    throw new XcpError(`${problems.length} pinned version(s) are not available: ${problems[0]}`, 'resolution', problems.slice(1));
+  }
+  ctx.progress('resolving the install closure');
+  const packages = await resolveClosure(apt, ctx.log, sources, index, recipe.base.priorities, pins);
+  for (const pin of pins) {
+    const got = packages.find((p) => p.name === pin.name);
+    if (!got || got.version !== pin.version) {
+      throw new XcpError(`apt resolved ${pin.name} to ${got?.version ?? 'nothing'} although ${pin.where} pins ${pin.version}`, 'resolution');
+    }
+  }
+  const archives: LockedArchive[] = [];
+  for (const rel of await apt.releases(sources)) {
+    if (archives.some((a) => a.name === rel.archive && a.suite === rel.suite)) continue;
+    const info = await apt.inReleaseInfo(rel.inReleaseFile);
+    archives.push({ name: rel.archive, uri: rel.uri, suite: rel.suite, inRelease: info.sha256, date: info.date });
+  }
+  return {
+    lockVersion: LOCK_VERSION,
+    recipe: recipe.name,
+    inputs,
+    resolvedAt: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString(),
+    archives,
+    packages,
+  };
+}

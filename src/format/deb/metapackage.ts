@@ -1,0 +1,94 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Recipe } from '../../recipe/schema';
+import { BuildLog } from '../../util/log';
+import { run } from '../../util/proc';
+import { render, templateDir } from '../../util/templates';
+import { controlDescription } from './deb822';
+
+export interface MetapackageSpec {
+  name: string;
+  version: string;
+  maintainer: string;
+  summary: string;
+  description: string;
+  /** Exact dependencies, in order: [name, version]. */
+  depends: [string, string][];
+}
+
+/** The metapackages of a recipe, each depending on its groups' pins and other metapackages with (= version). */
+export function metapackageSpecs(recipe: Recipe): MetapackageSpec[] {
+  return Object.entries(recipe.metapackages).map(([name, m]) => ({
+    name,
+    version: m.version,
+    maintainer: m.maintainer,
+    summary: m.summary,
+    description: m.description,
+    depends: [
+      ...(m.depends ?? []).map((d): [string, string] => [d, recipe.metapackages[d].version]),
+      ...m.groups.flatMap((g) => recipe.packages[g].map((p): [string, string] => [p.name, p.version])),
+    ],
+  }));
+}
+
+export function debFileName(name: string, version: string, arch: string): string {
+  return `${name}_${version.replace(/^\d+:/, '')}_${arch}.deb`;
+}
+
+function rfc2822(epoch: number): string {
+  const d = new Date(epoch * 1000);
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getUTCDay()]}, ${pad(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+}
+
+/** Builds one metapackage .deb with dpkg-deb; file modes, owners and mtimes are fixed for reproducibility. */
+export async function buildMetapackage(log: BuildLog, spec: MetapackageSpec, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
+  const tpl = templateDir('deb');
+  const tree = path.join(workDir, spec.name);
+  const doc = path.join(tree, 'usr/share/doc', spec.name);
+  await fs.mkdir(path.join(tree, 'DEBIAN'), { recursive: true });
+  await fs.mkdir(doc, { recursive: true });
+  const common = { name: spec.name, version: spec.version, maintainer: spec.maintainer, recipe: recipe.name, recipeVersion: recipe.version };
+  const copyright = await render(path.join(tpl, 'copyright.hbs'), { ...common, year: new Date(epoch * 1000).getUTCFullYear() });
+  const changelog = await render(path.join(tpl, 'changelog.hbs'), {
+    ...common,
+    distribution: recipe.target.release,
+    date: rfc2822(epoch),
+    pins: spec.depends.map(([n, v]) => `${n} ${v}`),
+  });
+  await fs.writeFile(path.join(doc, 'copyright'), copyright);
+  // Native version (no Debian revision): the changelog is changelog.gz; zlib writes no name and mtime 0.
+  await fs.writeFile(path.join(doc, 'changelog.gz'), gzipSync(Buffer.from(changelog), { level: 9 }));
+  const installedSize = Math.ceil((Buffer.byteLength(copyright) + 4096) / 1024) + 4;
+  const control = await render(path.join(tpl, 'control.hbs'), {
+    ...common,
+    installedSize,
+    depends: spec.depends.map(([n, v]) => `${n} (= ${v})`).join(', '),
+    description: controlDescription(spec.summary, spec.description),
+  });
+  await fs.writeFile(path.join(tree, 'DEBIAN/control'), control);
+  await normalizeTree(tree, epoch);
+  const out = path.join(outDir, debFileName(spec.name, spec.version, 'all'));
+  await run(log, 'dpkg-deb', ['--root-owner-group', '-Zxz', '--build', tree, out], {
+    env: { SOURCE_DATE_EPOCH: String(epoch) },
+    purpose: `dpkg-deb building ${spec.name}`,
+  });
+  return out;
+}
+
+async function normalizeTree(dir: string, epoch: number): Promise<void> {
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) {
+      await fs.chmod(full, 0o755);
+      await normalizeTree(full, epoch);
+    } else {
+      await fs.chmod(full, 0o644);
+    }
+    await fs.utimes(full, epoch, epoch);
+  }
+  await fs.utimes(dir, epoch, epoch);
+}
