@@ -58,6 +58,12 @@ Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input (recipe, lock, key,
   4 resolution (pinned version missing, conflicts), 5 network, 6 build tool failed, 7 verification failed.`,
   );
 
+/** A path relative to the working directory when it lies below it, else absolute. */
+function displayPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel.startsWith('..') ? p : rel;
+}
+
 function globals(): GlobalOpts {
   return program.opts<GlobalOpts>();
 }
@@ -99,8 +105,9 @@ async function runStages(recipeArg: string, target: StageId, command: string, ex
     } else {
       for (const n of ctx.notes) console.log(n);
       const built = results.filter((r) => r.status === 'built').length;
-      console.log(built === 0 ? `${target}: up to date (${seconds.toFixed(2)}s)` : `${target}: ${results.find((r) => r.id === target)?.output} (${seconds.toFixed(1)}s)`);
-      console.log(`log: ${path.relative(process.cwd(), logFile)}`);
+      const output = displayPath(results.find((r) => r.id === target)?.output ?? '');
+      console.log(built === 0 ? `${target}: up to date (${seconds.toFixed(2)}s)` : `${target}: ${output} (${seconds.toFixed(1)}s)`);
+      console.log(`log: ${displayPath(logFile)}`);
     }
   } finally {
     await ctx.dispose();
@@ -228,7 +235,7 @@ function reportError(err: unknown): number {
     } else {
       process.stderr.write(`xcpbuild: error: ${err.message}\n`);
       for (const d of err.details) process.stderr.write(`  ${d}\n`);
-      if (logFile) process.stderr.write(`log: ${path.relative(process.cwd(), logFile)}\n`);
+      if (logFile) process.stderr.write(`log: ${displayPath(logFile)}\n`);
     }
     return err.exitCode;
   }

@@ -41,9 +41,31 @@ export async function writeFileAtomic(file: string, data: string | Buffer, mode?
   await fs.rename(tmp, file);
 }
 
+/**
+ * mkdir -p that creates one level at a time: Node's recursive mkdir spins
+ * forever on some pseudo filesystems (e.g. below /proc) instead of failing.
+ */
+export async function mkdirp(dir: string): Promise<void> {
+  const missing: string[] = [];
+  let p = path.resolve(dir);
+  while (!(await exists(p))) {
+    missing.unshift(p);
+    const parent = path.dirname(p);
+    if (parent === p) break;
+    p = parent;
+  }
+  for (const m of missing) {
+    try {
+      await fs.mkdir(m);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}
+
 export async function ensureWritableDir(dir: string): Promise<void> {
   try {
-    await fs.mkdir(dir, { recursive: true });
+    await mkdirp(dir);
     const probe = path.join(dir, `.write-probe-${randomBytes(4).toString('hex')}`);
     await fs.writeFile(probe, '');
     await fs.rm(probe);

@@ -12,6 +12,8 @@ export interface RunOptions {
   purpose?: string;
   /** Return the result instead of throwing when the command exits non-zero. */
   allowFailure?: boolean;
+  /** Log only the size of stdout (for commands that print whole indexes). */
+  logStdout?: boolean;
 }
 
 export interface RunResult {
@@ -35,7 +37,8 @@ export async function run(log: BuildLog, cmd: string, args: string[], opts: RunO
   } catch (err) {
     throw new XcpError(`cannot run ${cmd}: ${(err as Error).message}`, 'build');
   }
-  if (result.stdout) log.block('  | ', result.stdout);
+  if (result.stdout && opts.logStdout === false) log.line(`  | (${result.stdout.length} bytes of output)`);
+  else if (result.stdout) log.block('  | ', result.stdout);
   if (result.stderr) log.block('  ! ', result.stderr);
   const exitCode = result.exitCode ?? 1;
   if ((result as { failed?: boolean }).failed && result.exitCode === undefined) {

@@ -3,6 +3,7 @@ import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
 import { XcpError } from '../../errors';
 import { LockedPackage } from '../../lockfile';
+import { compareDebianVersions } from '../../format/deb/version';
 
 export interface PinRef {
   name: string;
@@ -19,7 +20,10 @@ export function checkPins(pins: PinRef[], index: Map<string, IndexEntry[]>, arch
     if (entries.length === 0) {
       problems.push(`${pin.where}: no package named "${pin.name}" in the recipe's archives`);
     } else if (!entries.some((e) => e.version === pin.version)) {
-      const have = [...new Map(entries.map((e) => [e.version, e])).values()].map((e) => `${e.version} (${e.suite})`).join(', ');
+      const have = [...new Map(entries.map((e) => [e.version, e])).values()]
+        .sort((a, b) => compareDebianVersions(b.version, a.version))
+        .map((e) => `${e.version} (${e.suite})`)
+        .join(', ');
       problems.push(`${pin.where}: ${pin.name} version ${pin.version} is not in the archives; available: ${have}`);
     }
   }
@@ -35,7 +39,7 @@ export async function resolveClosure(
   priorities: string[],
   pins: PinRef[],
 ): Promise<LockedPackage[]> {
-  const args = ['install', '--print-uris', '-qq', '--no-install-recommends', ...priorities.map((p) => `?priority(${p})`), ...pins.map((p) => `${p.name}=${p.version}`)];
+  const args = ['install', '--print-uris', '-q', '--no-install-recommends', ...priorities.map((p) => `?priority(${p})`), ...pins.map((p) => `${p.name}=${p.version}`)];
   const res = await run(log, 'apt-get', args, { env: apt.env, allowFailure: true });
   if (res.exitCode !== 0) throw unsatisfiable(`${res.stdout}\n${res.stderr}`);
 

@@ -13,12 +13,6 @@ import { XcpError } from '../../errors';
 /** Only strong checksums in the indexes: apt verifies SHA256 and ignores MD5/SHA1. */
 const hashOptions = ['MD5', 'SHA1'].flatMap((h) => ['-o', `APT::FTPArchive::${h}=false`, '-o', `APT::FTPArchive::Release::${h}=false`]);
 
-export interface RepoFile {
-  /** Path below the repository root, e.g. pool/main/x/xen/xen-utils-4.17_…deb */
-  poolPath: string;
-  source: string;
-}
-
 export function keyringName(recipe: Recipe): string {
   return `${recipe.name}-archive-keyring.gpg`;
 }
@@ -77,7 +71,7 @@ export async function publishAptRepo(root: string, input: PublishInput): Promise
   const distDir = path.join(root, 'dists', recipe.repository.codename);
   const binDir = path.join(distDir, component, `binary-${arch}`);
   await fs.mkdir(binDir, { recursive: true });
-  const packages = await run(log, 'apt-ftparchive', [...hashOptions, 'packages', 'pool'], { cwd: root, purpose: 'apt-ftparchive packages' });
+  const packages = await run(log, 'apt-ftparchive', [...hashOptions, 'packages', 'pool'], { cwd: root, purpose: 'apt-ftparchive packages', logStdout: false });
   if (!packages.stdout.trim()) throw new XcpError('apt-ftparchive indexed no packages', 'build');
   await fs.writeFile(path.join(binDir, 'Packages'), packages.stdout);
   await fs.writeFile(path.join(binDir, 'Packages.gz'), gzipSync(Buffer.from(packages.stdout), { level: 9 }));
@@ -97,7 +91,7 @@ export async function publishAptRepo(root: string, input: PublishInput): Promise
   const release = await run(
     log,
     'apt-ftparchive',
-    [...Object.entries(fields).flatMap(([k, v]) => ['-o', `APT::FTPArchive::Release::${k}=${v}`]), 'release', '.'],
+    [...hashOptions, ...Object.entries(fields).flatMap(([k, v]) => ['-o', `APT::FTPArchive::Release::${k}=${v}`]), 'release', '.'],
     { cwd: distDir, purpose: 'apt-ftparchive release' },
   );
   await fs.writeFile(path.join(distDir, 'Release'), release.stdout);

@@ -1,0 +1,93 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseRecipe } from '../../src/recipe/load';
+import { recipeJsonSchema } from '../../src/recipe/schema';
+
+const root = path.resolve(__dirname, '../..');
+const good = readFileSync(path.join(root, 'recipes/xcp-bookworm.yaml'), 'utf8');
+
+function lineOf(text: string, needle: string): number {
+  return text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+}
+
+describe('recipe validation', () => {
+  test('the default recipe is valid', () => {
+    const { recipe, issues } = parseRecipe(good);
+    expect(issues).toEqual([]);
+    expect(recipe?.name).toBe('xcp-bookworm');
+    expect(Object.keys(recipe!.metapackages)).toEqual(['xenserver-core', 'xcp-full']);
+  });
+
+  test('malformed YAML names the line and column', () => {
+    const bad = good.replace('version: 1.0.0\n', 'version: [1.0.0\n');
+    const { issues } = parseRecipe(bad);
+    expect(issues.length).toBeGreaterThan(0);
+    expect(issues[0].message).toMatch(/^malformed YAML/);
+    expect(issues[0].line).toBeGreaterThan(0);
+  });
+
+  test('an unknown key is reported at the key, with the keys that are allowed', () => {
+    const bad = good.replace('  release: bookworm\n', '  release: bookworm\n  flavour: vanilla\n');
+    const { issues } = parseRecipe(bad);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ keyPath: 'target.flavour', line: lineOf(bad, 'flavour'), col: 3 });
+    expect(issues[0].message).toBe('unknown key "flavour" (expected one of: family, release, architecture)');
+  });
+
+  test('a wrong type says what was expected and what was found', () => {
+    const bad = good.replace('    suites: [bookworm-security]', '    suites: bookworm-security');
+    const { issues } = parseRecipe(bad);
+    expect(issues).toHaveLength(1);
+    expect(issues[0].keyPath).toBe('archives[1].suites');
+    expect(issues[0].line).toBe(lineOf(bad, 'suites: bookworm-security'));
+    expect(issues[0].message).toMatch(/^expected the suites to use from this archive, found "bookworm-security"/);
+  });
+
+  test('a missing pin names the package entry and the missing key', () => {
+    const bad = good.replace('{ name: bridge-utils, version: 1.7.1-1 }', '{ name: bridge-utils }');
+    const { issues } = parseRecipe(bad);
+    expect(issues).toHaveLength(1);
+    expect(issues[0].keyPath).toBe('packages.network[1].version');
+    expect(issues[0].line).toBe(lineOf(bad, '{ name: bridge-utils }'));
+    expect(issues[0].message).toMatch(/^missing required key "version" \(expected an exact package version/);
+  });
+
+  test('every error is reported at once, in file order', () => {
+    const bad = good
+      .replace('apiVersion: xcpbuild/v1', 'apiVersion: xcpbuild/v9')
+      .replace('  release: bookworm\n', '  release: bookworm\n  flavour: vanilla\n')
+      .replace('{ name: lvm2, version: 2.03.16-2 }', '{ name: lvm2, version: 2 }');
+    const { issues } = parseRecipe(bad);
+    expect(issues.map((i) => i.keyPath)).toEqual(['apiVersion', 'target.flavour', 'packages.storage[0].version']);
+    expect(issues[2].message).toBe('expected an exact package version as the archive lists it, e.g. 4.17.7+13-g2445b30a44-0+deb12u1, found number 2');
+    expect(issues.map((i) => i.line)).toEqual([...issues.map((i) => i.line)].sort((a, b) => a - b));
+  });
+
+  test('an enumerated value lists the allowed values', () => {
+    const { issues } = parseRecipe(good.replace('  family: debian', '  family: gentoo').replace('priorities: [required, important]', 'priorities: [required, importent]'));
+    expect(issues).toHaveLength(2);
+    expect(issues[0].keyPath).toBe('target.family');
+    expect(issues[0].message).toBe('expected "debian", found "gentoo"');
+    expect(issues[1].keyPath).toBe('base.priorities[1]');
+    expect(issues[1].message).toBe('expected one of "required", "important", "standard", found "importent"');
+  });
+
+  test('metapackage references must name existing groups and metapackages', () => {
+    const bad = good.replace('groups: [appliance]', 'groups: [appliance, desktop]').replace('depends: [xenserver-core]', 'depends: [xenserver-kore]');
+    const { issues } = parseRecipe(bad);
+    expect(issues.map((i) => i.keyPath)).toEqual(['metapackages.xcp-full.groups[1]', 'metapackages.xcp-full.depends[0]']);
+    expect(issues[0].message).toMatch(/found "desktop"/);
+  });
+
+  test('a package pinned twice is an error', () => {
+    const bad = good.replace('    - { name: bridge-utils, version: 1.7.1-1 }', '    - { name: bridge-utils, version: 1.7.1-1 }\n    - { name: lvm2, version: 2.03.16-2 }');
+    const { issues } = parseRecipe(bad);
+    expect(issues).toHaveLength(1);
+    expect(issues[0].message).toBe('package "lvm2" is already pinned in packages.storage[0]');
+  });
+
+  test('the shipped JSON Schema is the one the validator uses', () => {
+    const shipped = JSON.parse(readFileSync(path.join(root, 'schema/recipe.schema.json'), 'utf8'));
+    expect(shipped).toEqual(recipeJsonSchema());
+  });
+});
