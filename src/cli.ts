@@ -139,6 +139,8 @@ const stageCommands: { name: StageId; summary: string }[] = [
   { name: 'fetch', summary: 'download every locked package into the cache (parallel, resumable, sha256-verified)' },
   { name: 'meta', summary: 'build the metapackages (.deb) whose Depends pin the recipe packages with (= version)' },
   { name: 'repo', summary: 'publish the signed apt repository (whole closure + metapackages) to <out>/<name>/repo' },
+  { name: 'installer', summary: 'build the installer environment (kernel, live-boot initramfs, squashfs root) from the lock' },
+  { name: 'iso', summary: 'build the hybrid BIOS/UEFI appliance ISO (<name>-<version>-amd64.iso and .sha256)' },
 ];
 
 program
@@ -213,6 +215,20 @@ program
     const key = await generateKey(log, path.resolve(opts.dir), opts.name, opts.uid, opts.force);
     if (globals().json) process.stdout.write(JSON.stringify(key) + '\n');
     else console.log(`secret key: ${key.secret}\npublic key: ${key.public}\nfingerprint: ${key.fingerprint}`);
+  });
+
+const preseed = program.command('preseed').description('answer files of the appliance installer');
+preseed
+  .command('check')
+  .argument('<file>', 'an answer file in preseed (debconf) syntax')
+  .option('--interactive', 'check as for the interactive installer (credentials and disk may be asked for)', false)
+  .description('validate an answer file with the installer\'s own validator; every error with file:line')
+  .action(async (file: string, opts: { interactive: boolean }) => {
+    const { checkAnswerFile } = await import('./iso/answers');
+    const result = await checkAnswerFile(path.resolve(file), opts.interactive ? 'interactive' : 'automated');
+    if (globals().json) process.stdout.write(JSON.stringify(result) + '\n');
+    if (!result.ok) throw new XcpError(`answer file ${file} is invalid (${result.errors.length} error${result.errors.length === 1 ? '' : 's'})`, 'invalidInput', result.errors);
+    if (!globals().json) console.log(result.summary);
   });
 
 program

@@ -35,12 +35,25 @@ export interface Lock {
   /** When the closure was resolved; the default SOURCE_DATE_EPOCH of the outputs. */
   resolvedAt: string;
   archives: LockedArchive[];
+  /** The install closure of the target system: base + every pinned package. */
   packages: LockedPackage[];
+  /** The closure of the installer environment, if the recipe has one. */
+  installer?: LockedPackage[];
+}
+
+/** Every file the lock names, each once: what fetch downloads. */
+export function allLockedFiles(lock: Lock): LockedPackage[] {
+  const seen = new Map<string, LockedPackage>();
+  for (const p of [...lock.packages, ...(lock.installer ?? [])]) if (!seen.has(p.sha256)) seen.set(p.sha256, p);
+  return [...seen.values()];
+}
+
+function sortPackages(list: LockedPackage[]): LockedPackage[] {
+  return [...list].sort((a, b) => a.name.localeCompare(b.name) || a.architecture.localeCompare(b.architecture));
 }
 
 export function serializeLock(lock: Lock): string {
-  const packages = [...lock.packages].sort((a, b) => a.name.localeCompare(b.name) || a.architecture.localeCompare(b.architecture));
-  return JSON.stringify({ ...lock, packages }, null, 2) + '\n';
+  return JSON.stringify({ ...lock, packages: sortPackages(lock.packages), ...(lock.installer ? { installer: sortPackages(lock.installer) } : {}) }, null, 2) + '\n';
 }
 
 export async function readLock(file: string): Promise<Lock | undefined> {
@@ -102,8 +115,3 @@ export function formatLockDiff(diff: LockDiff, compareVersions: (a: string, b: s
   return lines;
 }
 
-export function lockUrl(lock: Lock, pkg: LockedPackage, archiveUris: Map<string, string>): string {
-  const base = archiveUris.get(pkg.archive) ?? lock.archives.find((a) => a.name === pkg.archive)?.uri;
-  if (!base) throw new XcpError(`lock names archive "${pkg.archive}" for ${pkg.name}, which the recipe does not have`, 'invalidInput');
-  return `${base.replace(/\/+$/, '')}/${pkg.filename}`;
-}

@@ -4,7 +4,7 @@ import { BuildLog } from '../util/log';
 import { ContentStore } from '../cache/store';
 import { SigningKey } from '../signing/gpg';
 
-export type StageId = 'lock' | 'fetch' | 'meta' | 'repo';
+export type StageId = 'lock' | 'fetch' | 'meta' | 'repo' | 'installer' | 'iso';
 
 /** Named digests of everything a stage's output depends on. */
 export type Inputs = Record<string, string>;

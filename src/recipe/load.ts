@@ -220,6 +220,10 @@ function checkReferences(recipe: Recipe, doc: Document, lc: LineCounter): Recipe
       } else seen.set(pin.name, keyPathOf(['packages', group, i]));
     });
   }
+  if (recipe.installer && !recipe.packages[recipe.installer.kernel]) {
+    const segs = ['installer', 'kernel'];
+    issues.push({ ...position(nodeAt(doc, segs), doc, lc), keyPath: keyPathOf(segs), message: `expected one of the groups under packages: (${groups.join(', ')}), found "${recipe.installer.kernel}"` });
+  }
   for (const meta of metas) {
     if (seen.has(meta)) {
       const segs = ['metapackages', meta];

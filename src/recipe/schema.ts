@@ -75,6 +75,34 @@ export const Repository = Type.Object(
   { additionalProperties: false, description: 'the signed apt repository xcpbuild publishes' },
 );
 
+export const Installer = Type.Object(
+  {
+    priorities: Type.Array(Type.Union([Type.Literal('required'), Type.Literal('important')], { description: 'a package priority: required or important' }), {
+      description: 'the priorities of the installer environment base',
+    }),
+    kernel: Type.String({ description: 'the group under packages: whose kernel the installer boots (e.g. kernel)' }),
+    packages: Type.Array(Name('a package name'), {
+      minItems: 1,
+      description: 'the packages of the installer environment; the lock pins their versions',
+    }),
+  },
+  { additionalProperties: false, description: 'the installer environment on the ISO, built from regular .debs in the lock' },
+);
+
+export const Iso = Type.Object(
+  {
+    volumeLabel: Type.String({ pattern: '^[A-Z0-9_]{1,32}$', description: 'the ISO volume label: up to 32 of A-Z, 0-9 and _' }),
+    publisher: Type.String({ minLength: 1, maxLength: 128, description: 'the ISO publisher field' }),
+    timeout: Type.Integer({ minimum: 0, maximum: 600, description: 'seconds the boot menu waits before its default entry' }),
+    xenCmdline: Type.String({ description: 'Xen command-line options of the installed system, e.g. dom0_mem=1024M,max:1024M' }),
+    dom0Cmdline: Type.String({ description: 'extra dom0 kernel options of the installed system' }),
+    vmVolumeGroup: Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.+-]*$', description: 'the LVM volume group for VM storage' }),
+    rootPasswordHash: Type.Optional(Type.String({ pattern: '^\\$(1|5|6|y|gy|7|2b)\\$[./A-Za-z0-9$=,]+$', description: 'a crypt(3) hash for root in the ISO\'s answer file (no default password exists)' })),
+    sshAuthorizedKeys: Type.Optional(Type.Array(Type.String({ pattern: '^(ssh-|ecdsa-|sk-)\\S+ \\S+', description: 'an OpenSSH public key' }), { description: 'SSH keys for root in the ISO\'s answer file' })),
+  },
+  { additionalProperties: false, description: 'the appliance ISO' },
+);
+
 export const Recipe = Type.Object(
   {
     apiVersion: Type.Literal('xcpbuild/v1', { description: 'the recipe format version: xcpbuild/v1' }),
@@ -107,6 +135,8 @@ export const Recipe = Type.Object(
       description: 'the metapackages to build, e.g. xenserver-core and xcp-full',
     }),
     repository: Repository,
+    installer: Type.Optional(Installer),
+    iso: Type.Optional(Iso),
   },
   { additionalProperties: false, description: 'an xcpbuild recipe' },
 );
@@ -115,6 +145,8 @@ export type Recipe = Static<typeof Recipe>;
 export type PackagePin = Static<typeof PackagePin>;
 export type Archive = Static<typeof Archive>;
 export type Metapackage = Static<typeof Metapackage>;
+export type Installer = Static<typeof Installer>;
+export type Iso = Static<typeof Iso>;
 
 /** The JSON Schema document shipped for editors. */
 export function recipeJsonSchema(): TSchema & Record<string, unknown> {

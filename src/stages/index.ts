@@ -4,10 +4,12 @@ import { StageDefinition, StageId, BuildContext, Inputs } from '../plan/types';
 import { buildDir, readStamp } from '../plan/stamp';
 import { inputHash } from '../plan/decide';
 import { familyOf } from '../family';
-import { readLock, writeLock, diffLocks, formatLockDiff, Lock } from '../lockfile';
+import { readLock, writeLock, diffLocks, formatLockDiff, Lock, LockedPackage, allLockedFiles } from '../lockfile';
 import { keyringPath } from '../recipe/load';
 import { hashValue, hashTree, sha256 } from '../util/hash';
-import { templateDir } from '../util/templates';
+import { templateDir, projectRoot } from '../util/templates';
+import { buildInstallerEnv, installerOutputs } from '../family/debian/installer-env';
+import { buildIso, isoFileName } from '../iso/build-iso';
 import { signingKeySource } from '../signing/gpg';
 import { downloadAll } from '../cache/download';
 import { XcpError } from '../errors';
@@ -20,9 +22,9 @@ function requireLock(ctx: BuildContext): Lock {
   return ctx.lock;
 }
 
-/** The part of the lock later stages depend on: what each file is. */
-function lockContentDigest(lock: Lock): string {
-  return hashValue(lock.packages.map((p) => [p.name, p.version, p.architecture, p.sha256, p.filename]));
+/** The part of a closure later stages depend on: what each file is. */
+function closureDigest(packages: LockedPackage[]): string {
+  return hashValue(packages.map((p) => [p.name, p.version, p.architecture, p.sha256, p.filename]));
 }
 
 const lockStage: StageDefinition = {
@@ -40,6 +42,7 @@ const lockStage: StageDefinition = {
       'recipe.archives': hashValue(r.archives),
       'recipe.base': hashValue(r.base),
       'recipe.packages': hashValue(r.packages),
+      'recipe.installer': hashValue(r.installer ?? null),
       'archive keyrings': hashValue(keyrings),
     };
   },
@@ -56,14 +59,17 @@ const lockStage: StageDefinition = {
     const inputs = await lockStage.inputs(ctx);
     const lock = await familyOf(ctx.loaded.recipe).resolveLock(ctx, inputs);
     const diff = diffLocks(old, lock);
-    if (old && diff.added.length + diff.removed.length + diff.changed.length === 0) {
-      lock.resolvedAt = old.resolvedAt;
-    }
+    const installerDiff = diffLocks(old && { ...old, packages: old.installer ?? [] }, { ...lock, packages: lock.installer ?? [] });
+    const changes = (d: typeof diff) => d.added.length + d.removed.length + d.changed.length;
+    if (old && changes(diff) + changes(installerDiff) === 0) lock.resolvedAt = old.resolvedAt;
     await writeLock(ctx.loaded.lockFile, lock);
     ctx.lock = lock;
     const lines = formatLockDiff(diff, compareDebianVersions);
     const counts = `${diff.added.length} added, ${diff.removed.length} removed, ${diff.changed.length} changed; ${lock.packages.length} packages, ${(lock.packages.reduce((s, p) => s + p.size, 0) / 1048576).toFixed(1)} MiB`;
     ctx.notes.push(`lock: ${counts}`, ...(old ? lines : []));
+    if (lock.installer) {
+      ctx.notes.push(`lock: installer environment: ${lock.installer.length} packages`, ...(old ? formatLockDiff(installerDiff, compareDebianVersions).map((l) => `installer ${l}`) : []));
+    }
   },
 };
 
@@ -74,20 +80,20 @@ const fetchStage: StageDefinition = {
   network: true,
   output: (ctx) => path.join(ctx.outDir, 'fetch'),
   async inputs(ctx) {
-    return { lock: lockContentDigest(requireLock(ctx)) };
+    return { lock: closureDigest(allLockedFiles(requireLock(ctx))) };
   },
   previous: (ctx) => readStamp(fetchStage.output(ctx)),
   async damaged(ctx) {
     const store = await ctx.store();
     let missing = 0;
-    for (const p of requireLock(ctx).packages) if (!(await store.looksIntact(p.sha256))) missing++;
+    for (const p of allLockedFiles(requireLock(ctx))) if (!(await store.looksIntact(p.sha256))) missing++;
     return missing ? `${missing} cached file(s) missing or changed` : undefined;
   },
   async build(ctx) {
     const lock = requireLock(ctx);
     const store = await ctx.store();
     const uris = new Map(ctx.loaded.recipe.archives.map((a) => [a.name, a.uri.replace(/\/+$/, '')]));
-    const items = lock.packages.map((p) => {
+    const items = allLockedFiles(lock).map((p) => {
       const base = uris.get(p.archive);
       if (!base) throw new XcpError(`the lock names archive "${p.archive}" (for ${p.name}), which the recipe does not have; run xcpbuild lock`, 'invalidInput');
       return { url: `${base}/${p.filename}`, sha256: p.sha256, size: p.size, label: `${p.name} ${p.version}` };
@@ -149,7 +155,7 @@ const repoStage: StageDefinition = {
     const key = signingKeySource(ctx.options.signingKey);
     const metaInputs = await metaStage.inputs(ctx);
     return {
-      lock: lockContentDigest(requireLock(ctx)),
+      lock: closureDigest(requireLock(ctx).packages),
       meta: inputHash(metaInputs),
       'recipe.repository': hashValue(r.repository),
       'signing key': (await exists(key.file)) ? sha256(await fs.readFile(key.file)) : 'missing',
@@ -171,7 +177,67 @@ const repoStage: StageDefinition = {
   },
 };
 
-export const stages: Record<StageId, StageDefinition> = { lock: lockStage, fetch: fetchStage, meta: metaStage, repo: repoStage };
+const installerStage: StageDefinition = {
+  id: 'installer',
+  makes: 'the installer environment: kernel, initramfs (live-boot) and squashfs root with the installer',
+  deps: ['fetch'],
+  network: false,
+  output: (ctx) => path.join(ctx.outDir, 'installer'),
+  async inputs(ctx) {
+    const r = ctx.loaded.recipe;
+    return {
+      'lock (installer)': closureDigest(requireLock(ctx).installer ?? []),
+      'recipe.installer': hashValue(r.installer ?? null),
+      'recipe.iso': hashValue(r.iso ?? null),
+      'recipe.repository': hashValue(r.repository),
+      'templates/installer': await hashTree(templateDir('installer')),
+      SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
+      xcpbuild: buildId(),
+    };
+  },
+  previous: (ctx) => readStamp(installerStage.output(ctx)),
+  async damaged(ctx) {
+    return (await exists(path.join(installerStage.output(ctx), installerOutputs.rootImage))) ? undefined : `${installerOutputs.rootImage} is missing`;
+  },
+  async build(ctx) {
+    const inputs = await installerStage.inputs(ctx);
+    await buildDir('installer', installerStage.output(ctx), inputs, (staging) => buildInstallerEnv(ctx, staging));
+  },
+};
+
+const isoStage: StageDefinition = {
+  id: 'iso',
+  makes: 'the hybrid BIOS/UEFI appliance ISO with the signed repository and the installer',
+  deps: ['repo', 'installer'],
+  network: false,
+  output: (ctx) => path.join(ctx.outDir, 'iso'),
+  async inputs(ctx) {
+    const r = ctx.loaded.recipe;
+    return {
+      repo: inputHash(await repoStage.inputs(ctx)),
+      installer: inputHash(await installerStage.inputs(ctx)),
+      'recipe.iso': hashValue(r.iso ?? null),
+      'isolinux/': await hashTree(path.join(projectRoot, 'isolinux')),
+      'templates/grub': await hashTree(templateDir('grub')),
+      'preseed/': await hashTree(path.join(projectRoot, 'preseed')),
+      SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
+      xcpbuild: buildId(),
+    };
+  },
+  previous: (ctx) => readStamp(isoStage.output(ctx)),
+  async damaged(ctx) {
+    return (await exists(path.join(isoStage.output(ctx), isoFileName(ctx.loaded.recipe)))) ? undefined : `${isoFileName(ctx.loaded.recipe)} is missing`;
+  },
+  async build(ctx) {
+    const inputs = await isoStage.inputs(ctx);
+    await buildDir('iso', isoStage.output(ctx), inputs, async (staging) => {
+      const iso = await buildIso(ctx, staging, { repoDir: repoStage.output(ctx), installerDir: installerStage.output(ctx) });
+      ctx.notes.push(`iso: ${path.join(isoStage.output(ctx), path.basename(iso))} (${((await fs.stat(iso)).size / 1048576).toFixed(1)} MiB)`);
+    });
+  },
+};
+
+export const stages: Record<StageId, StageDefinition> = { lock: lockStage, fetch: fetchStage, meta: metaStage, repo: repoStage, installer: installerStage, iso: isoStage };
 
 /** The stages needed to make `target`, dependencies first. */
 export function stagesFor(target: StageId): StageDefinition[] {

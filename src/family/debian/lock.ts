@@ -2,7 +2,7 @@ import path from 'node:path';
 import { AptState, AptSource } from './apt-state';
 import { checkPins, resolveClosure, PinRef } from './resolve';
 import { BuildContext } from '../../plan/types';
-import { Lock, LockedArchive, LOCK_VERSION } from '../../lockfile';
+import { Lock, LockedArchive, LockedPackage, LOCK_VERSION } from '../../lockfile';
 import { keyringPath } from '../../recipe/load';
 import { XcpError } from '../../errors';
 import { hashValue } from '../../util/hash';
@@ -39,6 +39,15 @@ export async function resolveDebianLock(ctx: BuildContext, inputs: Record<string
       throw new XcpError(`apt resolved ${pin.name} to ${got?.version ?? 'nothing'} although ${pin.where} pins ${pin.version}`, 'resolution');
     }
   }
+  let installer: LockedPackage[] | undefined;
+  if (recipe.installer) {
+    ctx.progress('resolving the installer environment');
+    const kernelPins = recipe.packages[recipe.installer.kernel].map((p, i) => ({ ...p, where: `packages.${recipe.installer!.kernel}[${i}]` }));
+    const names = recipe.installer.packages.map((name, i) => ({ name, where: `installer.packages[${i}]` }));
+    const missing = names.filter((n) => !index.has(n.name)).map((n) => `${n.where}: no package named "${n.name}" in the recipe's archives`);
+    if (missing.length) throw new XcpError(`${missing.length} installer package(s) are not available: ${missing[0]}`, 'resolution', missing.slice(1));
+    installer = await resolveClosure(apt, ctx.log, sources, index, recipe.installer.priorities, [...kernelPins, ...names.map((n) => ({ ...n, version: '' }))]);
+  }
   const archives: LockedArchive[] = [];
   for (const rel of await apt.releases(sources)) {
     if (archives.some((a) => a.name === rel.archive && a.suite === rel.suite)) continue;
@@ -52,5 +61,6 @@ export async function resolveDebianLock(ctx: BuildContext, inputs: Record<string
     resolvedAt: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString(),
     archives,
     packages,
+    ...(installer ? { installer } : {}),
   };
 }

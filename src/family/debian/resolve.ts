@@ -7,6 +7,7 @@ import { compareDebianVersions } from '../../format/deb/version';
 
 export interface PinRef {
   name: string;
+  /** Empty: any version (apt's candidate); the lock then pins it. */
   version: string;
   /** Where the pin is in the recipe, e.g. "packages.xen[1]". */
   where: string;
@@ -39,7 +40,7 @@ export async function resolveClosure(
   priorities: string[],
   pins: PinRef[],
 ): Promise<LockedPackage[]> {
-  const args = ['install', '--print-uris', '-q', '--no-install-recommends', ...priorities.map((p) => `?priority(${p})`), ...pins.map((p) => `${p.name}=${p.version}`)];
+  const args = ['install', '--print-uris', '-q', '--no-install-recommends', ...priorities.map((p) => `?priority(${p})`), ...pins.map((p) => (p.version ? `${p.name}=${p.version}` : p.name))];
   const res = await run(log, 'apt-get', args, { env: apt.env, allowFailure: true });
   if (res.exitCode !== 0) throw unsatisfiable(`${res.stdout}\n${res.stderr}`);
 

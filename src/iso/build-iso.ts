@@ -1,0 +1,134 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { BuildContext } from '../plan/types';
+import { run } from '../util/proc';
+import { render, templateDir, projectRoot } from '../util/templates';
+import { XcpError } from '../errors';
+import { installerOutputs } from '../family/debian/installer-env';
+import { sha256File } from '../util/hash';
+import { Recipe } from '../recipe/schema';
+
+export function isoFileName(recipe: Recipe): string {
+  return `${recipe.name}-${recipe.version}-${recipe.target.architecture}.iso`;
+}
+
+interface BootEntry {
+  id: string;
+  label: string;
+  args: string;
+}
+
+/** The boot menu: Install, Automated install and Rescue shell, each also with a serial-console variant. */
+export function bootEntries(recipe: Recipe): BootEntry[] {
+  const base = 'boot=live components';
+  const vga = 'console=ttyS0,115200n8 console=tty0';
+  const serial = 'console=tty0 console=ttyS0,115200n8';
+  const answers = `xcp.answers=/preseed/${recipe.name}.cfg`;
+  const kinds = [
+    { id: 'install', label: 'Install', extra: '' },
+    { id: 'auto', label: 'Automated install (answer file)', extra: ` ${answers}` },
+    { id: 'rescue', label: 'Rescue shell', extra: ' xcp.rescue' },
+  ];
+  return kinds.flatMap((k) => [
+    { id: k.id, label: k.label, args: `${base}${k.extra} ${vga}` },
+    { id: `${k.id}-serial`, label: `${k.label} (serial console)`, args: `${base}${k.extra} ${serial}` },
+  ]);
+}
+
+/** YYYYMMDDhhmmss00 in UTC: xorriso's timestring for fixed file and volume dates. */
+export function xorrisoTime(epoch: number): string {
+  return new Date(epoch * 1000).toISOString().replace(/[-:T]/g, '').slice(0, 14) + '00';
+}
+
+export interface IsoInputs {
+  repoDir: string;
+  installerDir: string;
+}
+
+/** Assembles the hybrid BIOS+UEFI ISO (isolinux, GRUB in an El Torito FAT image, isohybrid MBR+GPT). */
+export async function buildIso(ctx: BuildContext, outDir: string, inputs: IsoInputs): Promise<string> {
+  const { recipe } = ctx.loaded;
+  if (!recipe.iso) throw new XcpError(`recipe ${recipe.name} has no iso: section`, 'invalidInput');
+  const iso = recipe.iso;
+  const epoch = ctx.sourceDateEpoch();
+  const env = { SOURCE_DATE_EPOCH: String(epoch) };
+  const tree = path.join(outDir, '.tree');
+  const work = path.join(outDir, '.work');
+  await fs.mkdir(work, { recursive: true });
+  const title = `${recipe.name} ${recipe.version}`;
+  const entries = bootEntries(recipe);
+
+  ctx.progress('laying out the medium');
+  await fs.mkdir(path.join(tree, 'live'), { recursive: true });
+  for (const f of [installerOutputs.kernel, installerOutputs.initrd, installerOutputs.rootImage]) {
+    await fs.link(path.join(inputs.installerDir, f), path.join(tree, 'live', f)).catch(() => fs.copyFile(path.join(inputs.installerDir, f), path.join(tree, 'live', f)));
+  }
+  await run(ctx.log, 'cp', ['-al', inputs.repoDir, path.join(tree, 'repo')], { purpose: 'linking the repository onto the medium' });
+  await fs.rm(path.join(tree, 'repo', '.xcpbuild-stage.json'), { force: true });
+
+  await fs.mkdir(path.join(tree, 'isolinux'));
+  for (const f of ['isolinux.bin', 'ldlinux.c32', 'libcom32.c32', 'libutil.c32', 'menu.c32']) {
+    await fs.copyFile(path.join(inputs.installerDir, installerOutputs.isolinux, f), path.join(tree, 'isolinux', f));
+  }
+  await fs.writeFile(
+    path.join(tree, 'isolinux', 'isolinux.cfg'),
+    await render(path.join(projectRoot, 'isolinux', 'isolinux.cfg.hbs'), { title, timeoutDeciseconds: iso.timeout * 10, entries }),
+  );
+  await fs.mkdir(path.join(tree, 'boot', 'grub'), { recursive: true });
+  await fs.writeFile(path.join(tree, 'boot', 'grub', 'grub.cfg'), await render(path.join(templateDir('grub'), 'grub.cfg.hbs'), { title, timeout: iso.timeout, entries }));
+
+  await fs.mkdir(path.join(tree, 'preseed'));
+  await fs.writeFile(
+    path.join(tree, 'preseed', `${recipe.name}.cfg`),
+    await render(path.join(projectRoot, 'preseed', 'appliance.cfg.hbs'), {
+      recipe: recipe.name,
+      version: recipe.version,
+      vg: iso.vmVolumeGroup,
+      hostname: recipe.name,
+      xenCmdline: iso.xenCmdline,
+      dom0Cmdline: iso.dom0Cmdline,
+      rootPasswordHash: iso.rootPasswordHash,
+      sshKeys: iso.sshAuthorizedKeys ?? [],
+    }),
+  );
+
+  ctx.progress('making the UEFI boot image');
+  const early = path.join(work, 'early.cfg');
+  await fs.writeFile(early, await render(path.join(templateDir('grub'), 'early.cfg.hbs'), { label: iso.volumeLabel }));
+  const bootx64 = path.join(work, 'BOOTX64.EFI');
+  const modules = ['part_gpt', 'part_msdos', 'fat', 'iso9660', 'search', 'search_label', 'normal', 'configfile', 'linux', 'echo', 'test', 'serial', 'terminal', 'all_video', 'boot', 'ls', 'cat', 'minicmd'];
+  await run(ctx.log, 'grub-mkimage', ['-O', 'x86_64-efi', '-d', path.join(inputs.installerDir, installerOutputs.grubEfi), '-p', '/boot/grub', '-c', early, '-o', bootx64, ...modules], {
+    env,
+    purpose: 'grub-mkimage for the UEFI boot image',
+  });
+  await fs.utimes(bootx64, epoch, epoch);
+  const efiImg = path.join(tree, 'boot', 'grub', 'efi.img');
+  const efiKiB = Math.ceil((await fs.stat(bootx64)).size / 1024) + 512;
+  await run(ctx.log, 'mkfs.fat', ['-C', '--invariant', '-i', '58435042', '-n', 'XCPEFI', efiImg, String(efiKiB)], { env, purpose: 'mkfs.fat for the UEFI boot image' });
+  await run(ctx.log, 'mmd', ['-i', efiImg, '::/EFI', '::/EFI/BOOT'], { env, purpose: 'mmd' });
+  await run(ctx.log, 'mcopy', ['-m', '-i', efiImg, bootx64, '::/EFI/BOOT/BOOTX64.EFI'], { env, purpose: 'mcopy' });
+  await fs.mkdir(path.join(tree, 'EFI', 'BOOT'), { recursive: true });
+  await fs.copyFile(bootx64, path.join(tree, 'EFI', 'BOOT', 'BOOTX64.EFI'));
+
+  const out = path.join(outDir, isoFileName(recipe));
+  const args = [
+    '-as', 'mkisofs',
+    '-o', out,
+    '-iso-level', '3', '-full-iso9660-filenames', '-joliet', '-joliet-long', '-rational-rock',
+    '-volid', iso.volumeLabel, '-publisher', iso.publisher, '-appid', `xcpbuild ${recipe.name} ${recipe.version}`, '-preparer', 'xcpbuild',
+    '-isohybrid-mbr', path.join(inputs.installerDir, installerOutputs.isolinux, 'isohdpfx.bin'),
+    '-eltorito-boot', 'isolinux/isolinux.bin', '-eltorito-catalog', 'isolinux/boot.cat', '-no-emul-boot', '-boot-load-size', '4', '-boot-info-table',
+    '-eltorito-alt-boot', '-e', 'boot/grub/efi.img', '-no-emul-boot', '-isohybrid-gpt-basdat',
+    '--modification-date=' + xorrisoTime(epoch), '--set_all_file_dates', xorrisoTime(epoch),
+  ];
+  // Like live-build, the medium records how it was made.
+  await fs.mkdir(path.join(tree, '.disk'));
+  await fs.writeFile(path.join(tree, '.disk', 'info'), `${title} amd64 (${new Date(epoch * 1000).toISOString().slice(0, 10)})\n`);
+  await fs.writeFile(path.join(tree, '.disk', 'mkisofs'), `xorriso ${args.map((a) => (a === out ? '<iso>' : a)).join(' ')} <tree>\n`);
+  ctx.progress('writing the ISO (xorriso)');
+  await run(ctx.log, 'xorriso', [...args, tree], { env, purpose: 'xorriso' });
+  await fs.writeFile(`${out}.sha256`, `${await sha256File(out)}  ${path.basename(out)}\n`);
+  await fs.rm(tree, { recursive: true, force: true });
+  await fs.rm(work, { recursive: true, force: true });
+  return out;
+}
