@@ -217,6 +217,60 @@ program
     else console.log(`secret key: ${key.secret}\npublic key: ${key.public}\nfingerprint: ${key.fingerprint}`);
   });
 
+program
+  .command('boot-test')
+  .argument('<iso>', 'the ISO to test (out/<name>/iso/<name>-<version>-amd64.iso)')
+  .option('--recipe <recipe>', 'the recipe the ISO was built from (default: from the ISO file name)')
+  .option('--firmware <list>', 'bios, uefi or both', 'both')
+  .option('--install-timeout <min>', 'minutes allowed for the unattended install', '40')
+  .option('--boot-timeout <min>', 'minutes allowed for the first boot and its checks', '20')
+  .description(
+    'install the ISO unattended onto a blank disk in QEMU (TCG) under SeaBIOS and/or OVMF, boot the disk into Xen\n' +
+      'and dom0, and check the toolstack (xl info/list/create, virsh, ovs-vsctl, the VM volume group, package versions)',
+  )
+  .action(async (isoArg: string, opts: { recipe?: string; firmware: string; installTimeout: string; bootTimeout: string }) => {
+    const g = globals();
+    const iso = path.resolve(isoArg);
+    const { exists } = await import('./util/fsutil');
+    if (!(await exists(iso))) throw new XcpError(`no ISO at ${iso}; build one with xcpbuild iso`, 'invalidInput');
+    const recipeArg = opts.recipe ?? path.basename(iso).replace(/-[^-]+-amd64\.iso$/, '');
+    const loaded = await loadRecipe(recipeArg);
+    const lock = await readLock(loaded.lockFile);
+    if (!lock) throw new XcpError(`no lock for ${loaded.recipe.name}; run xcpbuild lock`, 'invalidInput');
+    const firmwares = opts.firmware === 'both' ? (['bios', 'uefi'] as const) : [opts.firmware];
+    for (const f of firmwares) if (f !== 'bios' && f !== 'uefi') throw new XcpError(`--firmware: expected bios, uefi or both, found "${f}"`, 'usage');
+    const workDir = path.resolve(g.out, loaded.recipe.name, 'boot-test');
+    const logFile = logFileFor(g, loaded.recipe.name, 'boot-test');
+    const log = new BuildLog(logFile, g.verbose && !g.json);
+    currentLog = log;
+    const { bootTest, formatReport } = await import('./boottest/boot-test');
+    const reports = [];
+    for (const firmware of firmwares as ('bios' | 'uefi')[]) {
+      const report = await bootTest(loaded, lock, {
+        iso,
+        workDir,
+        firmware,
+        installTimeoutMs: Number(opts.installTimeout) * 60000,
+        bootTimeoutMs: Number(opts.bootTimeout) * 60000,
+        progress: (t) => {
+          log.line(t);
+          if (!g.json) process.stderr.write(`${t}\n`);
+        },
+      }, log);
+      reports.push(report);
+      log.line(JSON.stringify(report));
+    }
+    const table = formatReport(reports);
+    for (const l of table) log.line(l);
+    if (g.json) process.stdout.write(JSON.stringify({ ok: reports.every((r) => r.ok), reports, log: logFile }, null, 2) + '\n');
+    else {
+      console.log(table.join('\n'));
+      console.log(`serial logs: ${displayPath(workDir)}/<firmware>/{install,boot}.serial.log`);
+    }
+    const failed = reports.filter((r) => !r.ok);
+    if (failed.length) throw new XcpError(`boot test failed: ${failed.map((r) => `${r.firmware}: ${r.failure}`).join('; ')}`, 'verification');
+  });
+
 const preseed = program.command('preseed').description('answer files of the appliance installer');
 preseed
   .command('check')
