@@ -1,16 +1,17 @@
-# xcpbuild — see README.md. `make repo` sets up a fresh Debian 12 machine and builds
-# the default recipe's signed apt repository; `make test` runs the test suite.
+# xcpbuild — see README.md. `make iso` sets up a fresh Debian 12 machine and builds the
+# default recipe's appliance ISO (and its signed apt repository); `make test` runs the tests.
 RECIPE ?= xcp-bookworm
 XCPBUILD = node dist/cli.js
 SUDO ?= $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # Debian packages the pipeline and its tests drive for real.
 SYSTEM_PACKAGES = apt-utils dpkg-dev gnupg gpgv xz-utils mmdebstrap debian-archive-keyring \
-	lintian nginx-light ca-certificates
+	lintian nginx-light ca-certificates xorriso mtools dosfstools squashfs-tools grub-common \
+	qemu-system-x86 qemu-utils ovmf
 
-.PHONY: all setup system-deps node-deps build repo test test-unit test-integration bench schema clean
+.PHONY: all setup system-deps node-deps build repo iso e2e test test-unit bench schema clean
 
-all: repo
+all: iso
 
 setup: system-deps node-deps build
 
@@ -38,6 +39,15 @@ repo: setup
 	$(XCPBUILD) genkey --if-missing
 	$(XCPBUILD) repo $(RECIPE)
 
+# The main job: the appliance ISO of the default recipe (out/$(RECIPE)/iso/), with its repo.
+iso: setup
+	$(XCPBUILD) genkey --if-missing
+	$(XCPBUILD) iso $(RECIPE)
+
+# The long end-to-end suite: unattended install + first boot + toolstack checks, BIOS and UEFI.
+e2e: iso
+	$(XCPBUILD) boot-test out/$(RECIPE)/iso/$$(ls out/$(RECIPE)/iso | grep '\.iso$$')
+
 test: setup
 	$(XCPBUILD) genkey --if-missing
 	npx jest --runInBand
@@ -48,6 +58,7 @@ test-unit: build
 bench: setup
 	$(XCPBUILD) genkey --if-missing
 	bash bench/repo.sh $(RECIPE)
+	bash bench/iso.sh $(RECIPE)
 
 schema: build
 	node dist/tools/write-schema.js

@@ -30,10 +30,10 @@ program
   .name('xcpbuild')
   .version(toolVersion)
   .description(
-    'Build signed package repositories, the xenserver-core and xcp-full metapackages and Xen appliance images from a recipe.\n\n' +
-      'A recipe (recipes/<name>.yaml) pins Xen, the dom0 kernel, the toolstack and the storage and network\n' +
-      'packages. Every build is planned as a graph of stages (lock → fetch, meta → repo); a stage runs only\n' +
-      'when one of its inputs changed, and says which. RECIPE is a path or a name under recipes/.',
+    'Build signed package repositories, the xenserver-core and xcp-full metapackages and the Xen appliance ISO from a recipe.\n\n' +
+      'A recipe (recipes/<name>.yaml) pins Xen, the dom0 kernel, the toolstack and the storage and network packages. ' +
+      'Every build is planned as a graph of stages (lock → fetch → meta → repo, fetch → installer, repo + installer → iso); ' +
+      'a stage runs only when one of its inputs changed, and says which. RECIPE is a path or a name under recipes/.',
   )
   .addOption(new Option('--out <dir>', 'where outputs go (<dir>/<recipe name>/<stage>)').default('out'))
   .addOption(new Option('--cache <dir>', 'the content-addressed download cache').default(defaultCacheDir()).env('XCPBUILD_CACHE'))
@@ -129,9 +129,9 @@ async function printPlan(recipeArg: string, target: StageId): Promise<void> {
   for (const s of planned) {
     const hash = s.decision ? s.decision.inputHash.slice(0, 16) : '(pending)';
     const status = s.pending ? `will run: ${s.pending}` : s.decision!.upToDate ? 'up to date' : `will run: ${s.decision!.reasons.join('; ')}`;
-    console.log(`  ${s.id.padEnd(6)} ${hash}  ${s.network ? 'network' : 'offline'}  after [${s.deps.join(', ')}]`);
-    console.log(`         makes ${s.makes}`);
-    console.log(`         → ${path.relative(process.cwd(), s.output)}  ${status}`);
+    console.log(`  ${s.id.padEnd(9)} ${hash}  ${s.network ? 'network' : 'offline'}  after [${s.deps.join(', ')}]`);
+    console.log(`            makes ${s.makes}`);
+    console.log(`            → ${path.relative(process.cwd(), s.output)}  ${status}`);
   }
 }
 
@@ -317,6 +317,10 @@ function reportError(err: unknown): number {
 }
 
 async function main(): Promise<void> {
+  // Output piped into head(1) and the like: stop quietly when the reader goes away.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+  });
   program.exitOverride();
   try {
     await program.parseAsync(process.argv);

@@ -114,6 +114,32 @@ export class ContentStore {
     return hash;
   }
 
+  private treePath(kind: string, hash: string): string {
+    return path.join(this.root, 'trees', kind, hash);
+  }
+
+  /**
+   * Keeps a copy (hard links) of an expensive stage output under its input hash, so
+   * a rebuild with the same inputs restores it instead of making it again.
+   */
+  async saveTree(kind: string, hash: string, dir: string): Promise<void> {
+    const final = this.treePath(kind, hash);
+    if (await exists(final)) return;
+    const tmp = `${final}.tmp-${process.pid}`;
+    await fs.rm(tmp, { recursive: true, force: true });
+    await fs.mkdir(path.dirname(final), { recursive: true });
+    await fs.cp(dir, tmp, { recursive: true, preserveTimestamps: true });
+    await fs.rename(tmp, final);
+  }
+
+  /** Copies a saved stage output into `dir`; false if there is none. */
+  async restoreTree(kind: string, hash: string, dir: string): Promise<boolean> {
+    const saved = this.treePath(kind, hash);
+    if (!(await exists(saved))) return false;
+    await fs.cp(saved, dir, { recursive: true, preserveTimestamps: true });
+    return true;
+  }
+
   async save(): Promise<void> {
     if (!this.dirty) return;
     await writeFileAtomic(this.indexFile, JSON.stringify(this.verified));

@@ -201,7 +201,16 @@ const installerStage: StageDefinition = {
   },
   async build(ctx) {
     const inputs = await installerStage.inputs(ctx);
-    await buildDir('installer', installerStage.output(ctx), inputs, (staging) => buildInstallerEnv(ctx, staging));
+    const store = await ctx.store();
+    const hash = inputHash(inputs);
+    await buildDir('installer', installerStage.output(ctx), inputs, async (staging) => {
+      if (await store.restoreTree('installer', hash, staging)) {
+        ctx.notes.push(`installer: restored from the cache (${hash.slice(0, 12)})`);
+        return;
+      }
+      await buildInstallerEnv(ctx, staging);
+      await store.saveTree('installer', hash, staging);
+    });
   },
 };
 
