@@ -222,8 +222,8 @@ program
   .argument('<iso>', 'the ISO to test (out/<name>/iso/<name>-<version>-amd64.iso)')
   .option('--recipe <recipe>', 'the recipe the ISO was built from (default: from the ISO file name)')
   .option('--firmware <list>', 'bios, uefi or both', 'both')
-  .option('--install-timeout <min>', 'minutes allowed for the unattended install', '40')
-  .option('--boot-timeout <min>', 'minutes allowed for the first boot and its checks', '20')
+  .option('--install-timeout <min>', 'minutes allowed for the unattended install', '90')
+  .option('--boot-timeout <min>', 'minutes allowed for the first boot and its checks', '30')
   .description(
     'install the ISO unattended onto a blank disk in QEMU (TCG) under SeaBIOS and/or OVMF, boot the disk into Xen\n' +
       'and dom0, and check the toolstack (xl info/list/create, virsh, ovs-vsctl, the VM volume group, package versions)',
