@@ -280,9 +280,9 @@ preseed
   .action(async (file: string, opts: { interactive: boolean }) => {
     const { checkAnswerFile } = await import('./iso/answers');
     const result = await checkAnswerFile(path.resolve(file), opts.interactive ? 'interactive' : 'automated');
-    if (globals().json) process.stdout.write(JSON.stringify(result) + '\n');
     if (!result.ok) throw new XcpError(`answer file ${file} is invalid (${result.errors.length} error${result.errors.length === 1 ? '' : 's'})`, 'invalidInput', result.errors);
-    if (!globals().json) console.log(result.summary);
+    if (globals().json) process.stdout.write(JSON.stringify(result) + '\n');
+    else console.log(result.summary);
   });
 
 program

@@ -131,7 +131,7 @@ describe('answer files', () => {
   test('every error of a bad answer file is reported with its line', () => {
     const res = xcpbuild(['--json', 'preseed', 'check', path.join(fixtures, 'bad.cfg')]);
     expect(res.code).toBe(3);
-    const errors = json<{ errors: string[] }>(res).errors.map((e) => e.replace(/^.*bad\.cfg/, 'bad.cfg'));
+    const errors = json<{ error: { details: string[] } }>(res).error.details.map((e) => e.replace(/^.*bad\.cfg/, 'bad.cfg'));
     expect(errors).toEqual([
       'bad.cfg:2: passwd/root-password: plain-text passwords are not accepted; give passwd/root-password-crypted (a crypt(3) hash, e.g. from mkpasswd -m sha-512)',
       expect.stringMatching(/^bad\.cfg:6: xcp\/disk-encryption: unknown installer question/),
