@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import { loadRecipe, resolveRecipePath } from './recipe/load';
+import { loadRecipe } from './recipe/load';
 import { recipeJsonSchema } from './recipe/schema';
 import { BuildLog } from './util/log';
 import { XcpError, ExitCode } from './errors';
@@ -12,6 +12,7 @@ import { defaultCacheDir } from './cache/store';
 import { defaultKeyDir, generateKey } from './signing/gpg';
 import { ensureWritableDir } from './util/fsutil';
 import { toolVersion } from './version';
+import { displayPath } from './util/paths';
 import { readLock } from './lockfile';
 
 interface GlobalOpts {
@@ -57,12 +58,6 @@ Examples:
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input (recipe, lock, key, paths),
   4 resolution (pinned version missing, conflicts), 5 network, 6 build tool failed, 7 verification failed.`,
   );
-
-/** A path relative to the working directory when it lies below it, else absolute. */
-function displayPath(p: string): string {
-  const rel = path.relative(process.cwd(), p);
-  return rel.startsWith('..') ? p : rel;
-}
 
 function globals(): GlobalOpts {
   return program.opts<GlobalOpts>();
@@ -224,11 +219,12 @@ program
   .option('--firmware <list>', 'bios, uefi or both', 'both')
   .option('--install-timeout <min>', 'minutes allowed for the unattended install', '90')
   .option('--boot-timeout <min>', 'minutes allowed for the first boot and its checks', '30')
+  .option('--reuse-install', 'keep a disk already installed from this same ISO and answer files; only boot it and run the checks', false)
   .description(
     'install the ISO unattended onto a blank disk in QEMU (TCG) under SeaBIOS and/or OVMF, boot the disk into Xen\n' +
       'and dom0, and check the toolstack (xl info/list/create, virsh, ovs-vsctl, the VM volume group, package versions)',
   )
-  .action(async (isoArg: string, opts: { recipe?: string; firmware: string; installTimeout: string; bootTimeout: string }) => {
+  .action(async (isoArg: string, opts: { recipe?: string; firmware: string; installTimeout: string; bootTimeout: string; reuseInstall: boolean }) => {
     const g = globals();
     const iso = path.resolve(isoArg);
     const { exists } = await import('./util/fsutil');
@@ -252,6 +248,7 @@ program
         firmware,
         installTimeoutMs: Number(opts.installTimeout) * 60000,
         bootTimeoutMs: Number(opts.bootTimeout) * 60000,
+        reuseInstall: opts.reuseInstall,
         progress: (t) => {
           log.line(t);
           if (!g.json) process.stderr.write(`${t}\n`);
@@ -338,4 +335,3 @@ async function main(): Promise<void> {
 }
 
 void main();
-export { resolveRecipePath };

@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 
@@ -6,23 +6,47 @@ const root = path.resolve(__dirname, '..');
 
 export const toolVersion: string = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { version: string }).version;
 
-let cachedBuildId: string | undefined;
+const digests = new Map<string, string>();
+
+/** The file a relative module specifier names, as compiled (.js) or as source (.ts under ts-jest). */
+function resolveModule(fromDir: string, spec: string, ext: string): string | undefined {
+  for (const candidate of [`${spec}${ext}`, path.join(spec, `index${ext}`)]) {
+    const full = path.resolve(fromDir, candidate);
+    try {
+      readFileSync(full);
+      return full;
+    } catch {
+      /* try the next form */
+    }
+  }
+  return undefined;
+}
 
 /**
- * The version plus a digest of xcpbuild's own code, so that outputs made by
- * different code never count as up to date.
+ * The tool version plus a digest of the code a stage runs: the given modules of
+ * xcpbuild and every local module they import, transitively. A stage's output made
+ * by different code never counts as up to date, while a change elsewhere (say, the
+ * boot test) does not rebuild it.
  */
-export function buildId(): string {
-  if (cachedBuildId) return cachedBuildId;
-  const hash = createHash('sha256');
-  const walk = (dir: string) => {
-    for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
-      const full = path.join(dir, e.name);
-      if (e.isDirectory()) walk(full);
-      else if (/\.(js|ts)$/.test(e.name) && !e.name.endsWith('.d.ts')) hash.update(e.name).update(readFileSync(full));
+export function codeDigest(entries: string[], codeRoot = __dirname, ext = path.extname(__filename)): string {
+  const key = [codeRoot, ...entries].join('\n');
+  const cached = digests.get(key);
+  if (cached) return cached;
+  const seen = new Set<string>();
+  const queue = entries.map((e) => resolveModule(codeRoot, `./${e}`, ext) ?? path.join(codeRoot, e));
+  while (queue.length) {
+    const file = queue.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/(?:require\(|from\s+)["'](\.{1,2}\/[^"']+)["']/g)) {
+      const dep = resolveModule(path.dirname(file), m[1], ext);
+      if (dep) queue.push(dep);
     }
-  };
-  walk(__dirname);
-  cachedBuildId = `${toolVersion}+${hash.digest('hex').slice(0, 12)}`;
-  return cachedBuildId;
+  }
+  const hash = createHash('sha256');
+  for (const file of [...seen].sort()) hash.update(path.relative(codeRoot, file)).update('\0').update(readFileSync(file));
+  const digest = `${toolVersion}+${hash.digest('hex').slice(0, 12)}`;
+  digests.set(key, digest);
+  return digest;
 }

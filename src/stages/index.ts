@@ -15,7 +15,7 @@ import { downloadAll } from '../cache/download';
 import { XcpError } from '../errors';
 import { compareDebianVersions } from '../format/deb/version';
 import { exists } from '../util/fsutil';
-import { buildId } from '../version';
+import { codeDigest } from '../version';
 
 function requireLock(ctx: BuildContext): Lock {
   if (!ctx.lock) throw new XcpError(`no lock for ${ctx.loaded.recipe.name}; run xcpbuild lock`, 'invalidInput');
@@ -132,7 +132,7 @@ const metaStage: StageDefinition = {
       'recipe.packages': hashValue(r.packages),
       'templates/deb': await hashTree(templateDir('deb')),
       SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
-      xcpbuild: buildId(),
+      'xcpbuild code': codeDigest([familyOf(r).format.module, 'plan/stamp']),
     };
   },
   previous: (ctx) => readStamp(metaStage.output(ctx)),
@@ -161,7 +161,7 @@ const repoStage: StageDefinition = {
       'signing key': (await exists(key.file)) ? sha256(await fs.readFile(key.file)) : 'missing',
       'templates/repo': await hashTree(templateDir('repo')),
       SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
-      xcpbuild: buildId(),
+      'xcpbuild code': codeDigest([familyOf(r).format.module, 'plan/stamp']),
     };
   },
   previous: (ctx) => readStamp(repoStage.output(ctx)),
@@ -192,7 +192,7 @@ const installerStage: StageDefinition = {
       'recipe.repository': hashValue(r.repository),
       'templates/installer': await hashTree(templateDir('installer')),
       SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
-      xcpbuild: buildId(),
+      'xcpbuild code': codeDigest([familyOf(r).installerModule, 'plan/stamp', 'cache/store']),
     };
   },
   previous: (ctx) => readStamp(installerStage.output(ctx)),
@@ -230,7 +230,7 @@ const isoStage: StageDefinition = {
       'templates/grub': await hashTree(templateDir('grub')),
       'preseed/': await hashTree(path.join(projectRoot, 'preseed')),
       SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
-      xcpbuild: buildId(),
+      'xcpbuild code': codeDigest(['iso/build-iso', 'plan/stamp']),
     };
   },
   previous: (ctx) => readStamp(isoStage.output(ctx)),

@@ -2,7 +2,7 @@
 # Runs inside dom0 of the installed appliance; prints one machine-readable line per
 # check (XCP_CHECK name=… rc=… seconds=… detail=…) and powers off.
 exec > >(tee /dev/kmsg) 2>&1
-EXPECT=/etc/xcp-boot-check.expect
+EXPECT=${1:-/run/oemdrv/expect.txt}
 xen_version=$(awk '$1=="xen" {print $2}' "$EXPECT")
 vg=$(awk '$1=="vg" {print $2}' "$EXPECT")
 

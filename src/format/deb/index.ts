@@ -8,6 +8,7 @@ import { XcpError } from '../../errors';
 
 export const debFormat: PackageFormat = {
   id: 'deb',
+  module: 'format/deb/index',
   async buildMetapackages(ctx: BuildContext, outDir: string): Promise<string[]> {
     const work = path.join(outDir, '.tree');
     const debs = [];
