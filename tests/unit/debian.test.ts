@@ -105,3 +105,13 @@ describe('metapackages', () => {
     expect(metaPoolPath('main', 'libfoo', 'f.deb')).toBe('pool/main/libf/libfoo/f.deb');
   });
 });
+
+describe('mountPointChain', () => {
+  const { mountPointChain } = jest.requireActual('../../src/family/debian/installer-env') as typeof import('../../src/family/debian/installer-env');
+  it('lists the mount point and its parents, deepest first', () => {
+    expect(mountPointChain('/work/main/out/.x/repo')).toEqual(['/work/main/out/.x/repo', '/work/main/out/.x', '/work/main/out', '/work/main', '/work']);
+  });
+  it('never includes a top-level directory of the root file system', () => {
+    expect(mountPointChain('/tmp/tmp.abc/repo')).toEqual(['/tmp/tmp.abc/repo', '/tmp/tmp.abc']);
+  });
+});

@@ -24,6 +24,20 @@ const isolinuxFiles: [string, string][] = [
   ['usr/lib/syslinux/modules/bios/menu.c32', 'menu.c32'],
 ];
 
+/** Top-level directories of a Debian root, never removed when cleaning up a mount point. */
+const rootDirs = new Set(['bin', 'boot', 'dev', 'etc', 'home', 'lib', 'lib64', 'media', 'mnt', 'opt', 'proc', 'root', 'run', 'sbin', 'srv', 'sys', 'tmp', 'usr', 'var']);
+
+/** The directories (deepest first) mmdebstrap's file-mirror hook creates in the chroot to mount `dir` on. */
+export function mountPointChain(dir: string): string[] {
+  const parts = path.resolve(dir).split('/').filter(Boolean);
+  const chain: string[] = [];
+  for (let i = parts.length; i >= 1; i--) {
+    if (i === 1 && rootDirs.has(parts[0])) break;
+    chain.push('/' + parts.slice(0, i).join('/'));
+  }
+  return chain;
+}
+
 /**
  * Builds the installer environment offline from the lock's installer closure:
  * a root file system made by mmdebstrap (with live-boot, so its initramfs finds
@@ -109,6 +123,12 @@ export async function buildInstallerEnv(ctx: BuildContext, outDir: string): Prom
       '--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount',
       `--customize-hook=sync-in ${overlay} /`,
       '--customize-hook=rm -f "$1/etc/machine-id" && touch "$1/etc/machine-id"',
+      // The build's own paths must not end up in the image: the build-time source and
+      // the empty mount point the file-mirror hook leaves behind.
+      '--customize-hook=echo "# the installer environment installs nothing from the network" > "$1/etc/apt/sources.list"',
+      `--customize-hook=for d in ${mountPointChain(repo).map((d) => `"$1${d}"`).join(' ')}; do [ -d "$d" ] || continue; rmdir "$d" || break; done`,
+      // apt leaves partial/ owned by root or _apt depending on what ran last; fix it as apt sets it.
+      '--customize-hook=chroot "$1" chown _apt:root /var/cache/apt/archives/partial /var/lib/apt/lists/partial',
       recipe.target.release,
       rootfs,
       `deb [trusted=yes] file://${repo} ${suite} main`,
