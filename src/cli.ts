@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import path from 'node:path';
+import os from 'node:os';
 import { Command, Option } from 'commander';
 import { loadRecipe } from './recipe/load';
 import { recipeJsonSchema } from './recipe/schema';
@@ -219,12 +220,13 @@ program
   .option('--firmware <list>', 'bios, uefi or both', 'both')
   .option('--install-timeout <min>', 'minutes allowed for the unattended install', '90')
   .option('--boot-timeout <min>', 'minutes allowed for the first boot and its checks', '30')
+  .option('--jobs <n>', 'firmwares tested at the same time (each QEMU is mostly one busy thread)', String(Math.min(2, os.cpus().length)))
   .option('--reuse-install', 'keep a disk already installed from this same ISO and answer files; only boot it and run the checks', false)
   .description(
-    'install the ISO unattended onto a blank disk in QEMU (TCG) under SeaBIOS and/or OVMF, boot the disk into Xen\n' +
+    'install the ISO unattended onto a blank disk in QEMU (TCG) under SeaBIOS and/or OVMF, boot the disk into Xen ' +
       'and dom0, and check the toolstack (xl info/list/create, virsh, ovs-vsctl, the VM volume group, package versions)',
   )
-  .action(async (isoArg: string, opts: { recipe?: string; firmware: string; installTimeout: string; bootTimeout: string; reuseInstall: boolean }) => {
+  .action(async (isoArg: string, opts: { recipe?: string; firmware: string; installTimeout: string; bootTimeout: string; reuseInstall: boolean; jobs: string }) => {
     const g = globals();
     const iso = path.resolve(isoArg);
     const { exists } = await import('./util/fsutil');
@@ -240,8 +242,9 @@ program
     const log = new BuildLog(logFile, g.verbose && !g.json);
     currentLog = log;
     const { bootTest, formatReport } = await import('./boottest/boot-test');
-    const reports = [];
-    for (const firmware of firmwares as ('bios' | 'uefi')[]) {
+    const jobs = Number(opts.jobs);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new XcpError(`--jobs: expected a whole number of 1 or more, found "${opts.jobs}"`, 'usage');
+    const testOne = async (firmware: 'bios' | 'uefi') => {
       const report = await bootTest(loaded, lock, {
         iso,
         workDir,
@@ -254,9 +257,17 @@ program
           if (!g.json) process.stderr.write(`${t}\n`);
         },
       }, log);
-      reports.push(report);
       log.line(JSON.stringify(report));
-    }
+      return report;
+    };
+    const queue = [...(firmwares as ('bios' | 'uefi')[])];
+    const reports: Awaited<ReturnType<typeof testOne>>[] = [];
+    await Promise.all(
+      Array.from({ length: Math.min(jobs, queue.length) }, async () => {
+        for (let f = queue.shift(); f; f = queue.shift()) reports.push(await testOne(f));
+      }),
+    );
+    reports.sort((a, b) => firmwares.indexOf(a.firmware) - firmwares.indexOf(b.firmware));
     const table = formatReport(reports);
     for (const l of table) log.line(l);
     if (g.json) process.stdout.write(JSON.stringify({ ok: reports.every((r) => r.ok), reports, log: logFile }, null, 2) + '\n');
