@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 
@@ -10,16 +10,7 @@ const digests = new Map<string, string>();
 
 /** The file a relative module specifier names, as compiled (.js) or as source (.ts under ts-jest). */
 function resolveModule(fromDir: string, spec: string, ext: string): string | undefined {
-  for (const candidate of [`${spec}${ext}`, path.join(spec, `index${ext}`)]) {
-    const full = path.resolve(fromDir, candidate);
-    try {
-      readFileSync(full);
-      return full;
-    } catch {
-      /* try the next form */
-    }
-  }
-  return undefined;
+  return [`${spec}${ext}`, path.join(spec, `index${ext}`)].map((c) => path.resolve(fromDir, c)).find((f) => existsSync(f));
 }
 
 /**
@@ -32,20 +23,20 @@ export function codeDigest(entries: string[], codeRoot = __dirname, ext = path.e
   const key = [codeRoot, ...entries].join('\n');
   const cached = digests.get(key);
   if (cached) return cached;
-  const seen = new Set<string>();
+  const texts = new Map<string, string>();
   const queue = entries.map((e) => resolveModule(codeRoot, `./${e}`, ext) ?? path.join(codeRoot, e));
   while (queue.length) {
     const file = queue.pop()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
+    if (texts.has(file)) continue;
     const text = readFileSync(file, 'utf8');
+    texts.set(file, text);
     for (const m of text.matchAll(/(?:require\(|from\s+)["'](\.{1,2}\/[^"']+)["']/g)) {
       const dep = resolveModule(path.dirname(file), m[1], ext);
       if (dep) queue.push(dep);
     }
   }
   const hash = createHash('sha256');
-  for (const file of [...seen].sort()) hash.update(path.relative(codeRoot, file)).update('\0').update(readFileSync(file));
+  for (const file of [...texts.keys()].sort()) hash.update(path.relative(codeRoot, file)).update('\0').update(texts.get(file)!);
   const digest = `${toolVersion}+${hash.digest('hex').slice(0, 12)}`;
   digests.set(key, digest);
   return digest;

@@ -51,6 +51,12 @@ interface InstallRecord {
   installSeconds: number;
 }
 
+/**
+ * Files of templates/boot-test the install uses (through the answer file's late command);
+ * check.sh is read from the OEMDRV volume only at first boot.
+ */
+const installTimeFiles = ['late.sh', 'run-checks.sh', 'xcp-boot-check.service', 'x86_xcp-tcg.xml'];
+
 /** The checks the boot test requires, in the order the check service runs them. */
 export const requiredChecks = ['xl-info', 'xl-list', 'virsh-list', 'ovs-vsctl', 'vm-volume-group', 'xl-create', 'dpkg-versions'];
 
@@ -64,7 +70,7 @@ async function makeAnswerVolume(loaded: LoadedRecipe, lock: Lock, dir: string, l
     path.join(files, 'xcp-answers.cfg'),
     await render(path.join(tpl, 'answers.cfg.hbs'), { vg: recipe.iso!.vmVolumeGroup, rootHash: testRootHash, xenCmdline: recipe.iso!.xenCmdline, dom0Cmdline: recipe.iso!.dom0Cmdline }),
   );
-  for (const f of ['late.sh', 'run-checks.sh', 'check.sh', 'xcp-boot-check.service', 'x86_xcp-tcg.xml']) await fs.copyFile(path.join(tpl, f), path.join(files, f));
+  for (const f of [...installTimeFiles, 'check.sh']) await fs.copyFile(path.join(tpl, f), path.join(files, f));
   const xen = recipe.packages.xen?.find((p) => p.name.startsWith('xen-hypervisor'))?.version ?? lock.packages.find((p) => p.name.startsWith('xen-hypervisor-'))?.version;
   const pinned = Object.values(recipe.packages).flat();
   const expect = [`xen ${xen?.replace(/[+~-].*$/, '') ?? ''}`, `vg ${recipe.iso!.vmVolumeGroup}`, ...pinned.map((p) => `pkg ${p.name} ${lock.packages.find((l) => l.name === p.name)?.version ?? p.version}`)];
@@ -176,7 +182,7 @@ export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestO
 /** The installed disk depends on the answer file and late command, not on the checks run at first boot. */
 async function answerTemplatesDigest(): Promise<string> {
   const tpl = templateDir('boot-test');
-  return hashValue(await Promise.all(['answers.cfg.hbs', 'late.sh', 'run-checks.sh', 'xcp-boot-check.service', 'x86_xcp-tcg.xml'].map((f) => fs.readFile(path.join(tpl, f), 'utf8'))));
+  return hashValue(await Promise.all(['answers.cfg.hbs', ...installTimeFiles].map((f) => fs.readFile(path.join(tpl, f), 'utf8'))));
 }
 
 async function readRecord(file: string): Promise<InstallRecord | undefined> {

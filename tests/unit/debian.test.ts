@@ -5,6 +5,7 @@ import { diffLocks, formatLockDiff, Lock, LockedPackage } from '../../src/lockfi
 import { compareDebianVersions } from '../../src/format/deb/version';
 import { metapackageSpecs, debFileName } from '../../src/format/deb/metapackage';
 import { metaPoolPath } from '../../src/format/deb/apt-repo';
+import { mountPointChain } from '../../src/family/debian/installer-env';
 import { parseRecipe } from '../../src/recipe/load';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -107,7 +108,6 @@ describe('metapackages', () => {
 });
 
 describe('mountPointChain', () => {
-  const { mountPointChain } = jest.requireActual('../../src/family/debian/installer-env') as typeof import('../../src/family/debian/installer-env');
   it('lists the mount point and its parents, deepest first', () => {
     expect(mountPointChain('/work/main/out/.x/repo')).toEqual(['/work/main/out/.x/repo', '/work/main/out/.x', '/work/main/out', '/work/main', '/work']);
   });
