@@ -24,6 +24,7 @@ declare -A XCP_KEY_TYPES=(
   [xcp/xen-cmdline]=string
   [xcp/dom0-cmdline]=string
   [xcp/finish]=select
+  [base-installer/initramfs-tools/driver-policy]=select
   [preseed/late_command]=string
 )
 
@@ -109,6 +110,8 @@ validate_answers() {
   done
   v=${ANSWER[xcp/finish]:-reboot}
   case $v in reboot|poweroff) ;; *) answer_error "$(at xcp/finish): expected reboot or poweroff, found '$v'" ;; esac
+  v=${ANSWER[base-installer/initramfs-tools/driver-policy]:-most}
+  case $v in most|dep) ;; *) answer_error "$(at base-installer/initramfs-tools/driver-policy): expected most or dep, found '$v'" ;; esac
   v=${ANSWER[time/zone]:-}
   if [ -n "$v" ] && [[ ! $v =~ ^[A-Za-z0-9_+/-]+$ ]]; then answer_error "$(at time/zone): expected a time zone such as Europe/Berlin or UTC, found '$v'"; fi
   if [ "$mode" = automated ]; then

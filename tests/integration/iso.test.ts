@@ -142,6 +142,7 @@ describe('answer files', () => {
       'bad.cfg:3: xcp/network: static needs netcfg/get_netmask',
       'bad.cfg:3: xcp/network: static needs netcfg/get_gateway',
       "bad.cfg:5: xcp/finish: expected reboot or poweroff, found 'halt'",
+      "bad.cfg:8: base-installer/initramfs-tools/driver-policy: expected most or dep, found 'targeted'",
       'bad.cfg: no credentials: an automated install needs passwd/root-password-crypted or at least one xcp/ssh-authorized-key (there is no default password)',
     ]);
   });
