@@ -78,6 +78,7 @@ use good
 step update chroot "$root" apt-get update
 step install chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y xenserver-core
 chroot "$root" dpkg-query -W -f='\${Package} \${Version}\\n' > "$R/versions.txt"
+step libvirtd-unit chroot "$root" systemctl cat libvirtd.service
 use tampered
 step tampered chroot "$root" apt-get update
 use unsigned
@@ -116,6 +117,11 @@ describe('apt install xenserver-core from the generated repository', () => {
     for (const name of ['xen-utils-4.17', 'libvirt-daemon-driver-xen', 'openvswitch-switch', 'lvm2', 'open-iscsi']) {
       expect(installed.get(name)).toBe(locked.get(name));
     }
+  });
+
+  test("libvirtd starts after Xen's init script (xenserver-core's drop-in), so its Xen driver finds Xen", () => {
+    expect(read('libvirtd-unit.rc').trim()).toBe('0');
+    expect(read('libvirtd-unit.log')).toMatch(/# \/usr\/lib\/systemd\/system\/libvirtd\.service\.d\/xenserver-core\.conf\n[^]*^After=xen\.service$/m);
   });
 
   test('a tampered Packages file is refused', () => {

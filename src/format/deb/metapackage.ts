@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Recipe } from '../../recipe/schema';
@@ -62,7 +62,10 @@ export async function buildMetapackage(log: BuildLog, spec: MetapackageSpec, rec
   await fs.writeFile(path.join(doc, 'copyright'), copyright);
   // Native version (no Debian revision): the changelog is changelog.gz; zlib writes no name and mtime 0.
   await fs.writeFile(path.join(doc, 'changelog.gz'), gzipSync(Buffer.from(changelog), { level: 9 }));
-  const installedSize = Math.ceil((Buffer.byteLength(copyright) + 4096) / 1024) + 4;
+  // Integration files a metapackage ships as they are (e.g. systemd drop-ins): templates/deb/files/<name>/.
+  const shipped = path.join(tpl, 'files', spec.name);
+  if (existsSync(shipped)) await fs.cp(shipped, tree, { recursive: true });
+  const installedSize = Math.ceil((await treeBytes(tree)) / 1024) + 4;
   const control = await render(path.join(tpl, 'control.hbs'), {
     ...common,
     installedSize,
@@ -77,6 +80,15 @@ export async function buildMetapackage(log: BuildLog, spec: MetapackageSpec, rec
     purpose: `dpkg-deb building ${spec.name}`,
   });
   return out;
+}
+
+async function treeBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    total += entry.isDirectory() ? 4096 + (await treeBytes(full)) : (await fs.stat(full)).size;
+  }
+  return total;
 }
 
 async function normalizeTree(dir: string, epoch: number): Promise<void> {
