@@ -58,7 +58,7 @@ interface InstallRecord {
 const installTimeFiles = ['late.sh', 'run-checks.sh', 'xcp-boot-check.service', 'x86_xcp-tcg.xml'];
 
 /** The checks the boot test requires, in the order the check service runs them. */
-export const requiredChecks = ['xl-info', 'xl-list', 'virsh-list', 'ovs-vsctl', 'vm-volume-group', 'xl-create', 'dpkg-versions'];
+export const requiredChecks = ['xl-info', 'xl-list', 'virsh-list', 'ovs-vsctl', 'vm-volume-group', 'xl-create', 'dpkg-versions', 'installer-logs'];
 
 /** Builds the OEMDRV volume: the test answer file, the check service and what it expects. */
 async function makeAnswerVolume(loaded: LoadedRecipe, lock: Lock, dir: string, log: BuildLog): Promise<string> {

@@ -56,6 +56,14 @@ dpkg_versions() {
   [ $bad = 0 ] && echo "all $(grep -c '^pkg ' "$EXPECT") pinned packages at their locked versions"
   return $bad
 }
+installer_logs() {
+  local f out=""
+  for f in /var/log/xcp-installer.log /var/log/dpkg.log /var/log/apt/history.log; do
+    [ -s "$f" ] || { echo "missing or empty: $f"; return 1; }
+    out="$out$f $(wc -l <"$f") lines; "
+  done
+  echo "$out"
+}
 
 echo "XCP_CHECKS_BEGIN"
 check xl-info xl_info
@@ -65,6 +73,7 @@ check ovs-vsctl ovs_show
 check vm-volume-group vg_exists
 check xl-create xl_create
 check dpkg-versions dpkg_versions
+check installer-logs installer_logs
 echo "XCP_CHECKS_DONE"
 sleep 2
 systemctl poweroff
