@@ -124,7 +124,9 @@ export async function buildIso(ctx: BuildContext, outDir: string, inputs: IsoInp
   // Like live-build, the medium records how it was made.
   await fs.mkdir(path.join(tree, '.disk'));
   await fs.writeFile(path.join(tree, '.disk', 'info'), `${title} amd64 (${new Date(epoch * 1000).toISOString().slice(0, 10)})\n`);
-  await fs.writeFile(path.join(tree, '.disk', 'mkisofs'), `xorriso ${args.map((a) => (a === out ? '<iso>' : a)).join(' ')} <tree>\n`);
+  // Without the build's own paths, which would make the medium differ from one checkout to another.
+  const recorded = args.map((a) => (a === out ? '<iso>' : a.replace(inputs.installerDir, '<installer>')));
+  await fs.writeFile(path.join(tree, '.disk', 'mkisofs'), `xorriso ${recorded.join(' ')} <tree>\n`);
   ctx.progress('writing the ISO (xorriso)');
   await run(ctx.log, 'xorriso', [...args, tree], { env, purpose: 'xorriso' });
   await fs.writeFile(`${out}.sha256`, `${await sha256File(out)}  ${path.basename(out)}\n`);

@@ -84,6 +84,12 @@ describe('the appliance ISO', () => {
     expect(xcpbuild(['preseed', 'check', '--interactive', file]).code).toBe(0);
   });
 
+  test('records how it was made without the paths of this build', () => {
+    const recorded = isoFile('/.disk/mkisofs');
+    expect(recorded).toMatch(/^xorriso -as mkisofs -o <iso> .*-isohybrid-mbr <installer>\/isolinux\/isohdpfx\.bin /);
+    expect(recorded).not.toContain(projectRoot);
+  });
+
   test('the ISO stage is reproducible: rebuilt, it is bit-identical', () => {
     const before = readFileSync(`${iso}.sha256`, 'utf8');
     copyFileSync(`${iso}.sha256`, path.join(dir, 'before.sha256'));
