@@ -8,6 +8,7 @@ export const ExitCode = {
   network: 5,
   build: 6,
   verification: 7,
+  interrupted: 130,
 } as const;
 export type ExitCodeName = keyof typeof ExitCode;
 
@@ -29,17 +30,45 @@ export class XcpError extends Error {
   }
 }
 
+const reasons: Record<string, string> = {
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  ENOENT: 'no such file or directory',
+  ENOTDIR: 'a parent path is not a directory',
+  EISDIR: 'is a directory',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on device',
+  EDQUOT: 'disk quota exceeded',
+  EIO: 'input/output error',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'file name too long',
+  EEXIST: 'already exists',
+  EBUSY: 'device or resource busy',
+  EXDEV: 'cross-device link',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+/** Errors of the machine (disk full, I/O) rather than of the input: a build problem, exit 6. */
+const machineErrors = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE', 'EBUSY']);
+
 export function describeSystemError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  const reasons: Record<string, string> = {
-    EACCES: 'permission denied',
-    EPERM: 'operation not permitted',
-    ENOENT: 'no such file or directory',
-    ENOTDIR: 'a parent path is not a directory',
-    EROFS: 'read-only file system',
-    ENOSPC: 'no space left on device',
-    EEXIST: 'already exists',
-  };
   if (e && typeof e.code === 'string' && reasons[e.code]) return reasons[e.code];
   return e instanceof Error ? e.message : String(err);
+}
+
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  const e = err as NodeJS.ErrnoException;
+  return !!e && typeof e === 'object' && typeof e.code === 'string' && typeof e.syscall === 'string';
+}
+
+/** Turns a Node system error (ENOSPC, EACCES, …) into one line that names the path. */
+export function fromSystemError(err: NodeJS.ErrnoException): XcpError {
+  const where = [e(err.path), e((err as { dest?: string }).dest)].filter(Boolean).join(' → ');
+  const kind: ExitCodeName = machineErrors.has(err.code ?? '') ? 'build' : 'invalidInput';
+  return new XcpError(`${where ? `${where}: ` : ''}${describeSystemError(err)} (${err.syscall})`, kind);
+}
+
+function e(p: string | undefined): string {
+  return p ?? '';
 }

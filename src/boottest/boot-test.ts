@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { LoadedRecipe } from '../recipe/load';
-import { Lock } from '../lockfile';
+import { Lock } from '../lock/file';
 import { BuildLog } from '../util/log';
 import { run } from '../util/proc';
 import { render, templateDir } from '../util/templates';

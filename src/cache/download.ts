@@ -1,6 +1,5 @@
 import { promises as fs, createWriteStream } from 'node:fs';
-import { createHash } from 'node:crypto';
-import { ContentStore, hashPrefix } from './store';
+import { ContentStore } from './store';
 import { XcpError } from '../errors';
 import { BuildLog } from '../util/log';
 
@@ -36,7 +35,7 @@ export async function downloadAll(store: ContentStore, items: DownloadItem[], lo
   const failures: string[] = [];
 
   async function one(item: DownloadItem): Promise<void> {
-    if (await store.has(item.sha256)) {
+    if (await store.has(item.sha256, item.size)) {
       doneBytes += item.size;
       doneFiles++;
       report();
@@ -46,11 +45,12 @@ export async function downloadAll(store: ContentStore, items: DownloadItem[], lo
     for (let attempt = 1; attempt <= opts.attempts; attempt++) {
       let counted = 0;
       try {
-        const bytes = await fetchInto(store, item, opts.idleTimeoutMs, (n) => {
+        const bytes = await fetchInto(store, item, opts.idleTimeoutMs, log, (n) => {
           counted += n;
           doneBytes += n;
           report();
         });
+        doneBytes += item.size - counted;
         fetchedBytes += bytes;
         downloaded++;
         doneFiles++;
@@ -61,6 +61,13 @@ export async function downloadAll(store: ContentStore, items: DownloadItem[], lo
         lastError = (err as Error).message;
         log.line(`download ${item.url} attempt ${attempt}/${opts.attempts} failed: ${lastError}`);
         if (err instanceof PermanentError) break;
+        // Another process may have committed the file meanwhile (a shared cache).
+        if (await store.has(item.sha256, item.size)) {
+          doneBytes += item.size;
+          doneFiles++;
+          report();
+          return;
+        }
         if (attempt < opts.attempts) await new Promise((r) => setTimeout(r, opts.backoffMs * 2 ** (attempt - 1)));
       }
     }
@@ -71,20 +78,38 @@ export async function downloadAll(store: ContentStore, items: DownloadItem[], lo
     for (let item = queue.shift(); item; item = queue.shift()) await one(item);
   }
   await Promise.all(Array.from({ length: Math.min(opts.concurrency, items.length) }, worker));
-  await store.save();
   if (failures.length) {
     throw new XcpError(`could not download ${failures.length} file(s) after ${opts.attempts} attempts: ${failures[0]}`, 'network', failures.slice(1));
   }
   return { downloaded, bytes: fetchedBytes };
 }
 
-/** One attempt: continues a partial file with a Range request if there is one. */
-async function fetchInto(store: ContentStore, item: DownloadItem, idleTimeoutMs: number, onBytes: (n: number) => void): Promise<number> {
-  const partial = store.partialPathOf(item.sha256);
-  let { hash, size: have } = await hashPrefix(partial);
-  if (have > item.size) {
-    await fs.rm(partial, { force: true });
-    ({ hash, size: have } = await hashPrefix(partial));
+async function sizeOf(file: string): Promise<number> {
+  try {
+    return (await fs.stat(file)).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * One attempt. Continues a partial file left by an interrupted run with a Range
+ * request; a partial that is already complete is checked and committed (or thrown
+ * away) without asking the server for the impossible range past its end.
+ */
+async function fetchInto(store: ContentStore, item: DownloadItem, idleTimeoutMs: number, log: BuildLog, onBytes: (n: number) => void): Promise<number> {
+  const partial = await store.claimPartial(item.sha256);
+  let have = await sizeOf(partial);
+  if (have >= item.size) {
+    try {
+      await store.commit(item.sha256, item.size, partial);
+      log.line(`download ${item.url}: the partial file left by an earlier run was complete and verified`);
+      return 0;
+    } catch {
+      log.line(`download ${item.url}: discarded a partial file left by an earlier run (${have} bytes, not the locked file)`);
+      await fs.rm(partial, { force: true });
+      have = 0;
+    }
   }
   const controller = new AbortController();
   let timer = setTimeout(() => controller.abort(), idleTimeoutMs);
@@ -101,15 +126,29 @@ async function fetchInto(store: ContentStore, item: DownloadItem, idleTimeoutMs:
     clearTimeout(timer);
     throw new PermanentError(`HTTP ${res.status}: the mirror no longer has this file`);
   }
+  if (res.status === 416) {
+    clearTimeout(timer);
+    await fs.rm(partial, { force: true });
+    throw new Error('HTTP 416: the server refused to continue the partial file; starting over');
+  }
   if (res.status !== 200 && res.status !== 206) {
     clearTimeout(timer);
     throw new Error(`HTTP ${res.status}`);
   }
-  if (res.status === 200 && have > 0) {
-    hash = createHash('sha256'); // the server ignored the Range request: start over
-    have = 0;
+  if (res.status === 200 && have > 0) have = 0; // the server ignored the Range request: start over
+  if (res.status === 206) {
+    const start = Number(/^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1]);
+    if (start !== have) {
+      clearTimeout(timer);
+      await fs.rm(partial, { force: true });
+      throw new Error(`the server answered a range starting at ${start}, asked for ${have}`);
+    }
   }
-  const out = createWriteStream(partial, { flags: have > 0 ? 'a' : 'w' });
+  const out = createWriteStream(partial, { flags: have > 0 ? 'a' : 'w', mode: 0o644 });
+  const outDone = new Promise<void>((resolve, reject) => {
+    out.on('finish', resolve);
+    out.on('error', reject);
+  });
   let written = 0;
   try {
     const reader = res.body!.getReader();
@@ -118,8 +157,8 @@ async function fetchInto(store: ContentStore, item: DownloadItem, idleTimeoutMs:
       if (done) break;
       clearTimeout(timer);
       timer = setTimeout(() => controller.abort(), idleTimeoutMs);
-      hash.update(value);
       written += value.length;
+      if (have + written > item.size) throw new Error(`the server sent more than the locked size ${item.size}`);
       onBytes(value.length);
       if (!out.write(value)) await new Promise<void>((r) => out.once('drain', () => r()));
     }
@@ -127,14 +166,10 @@ async function fetchInto(store: ContentStore, item: DownloadItem, idleTimeoutMs:
     throw new Error(controller.signal.aborted ? `no data for ${idleTimeoutMs / 1000}s` : (err as Error).message);
   } finally {
     clearTimeout(timer);
-    await new Promise<void>((resolve) => out.end(resolve));
+    out.end();
+    await outDone.catch(() => undefined);
   }
-  const total = have + written;
-  const digest = hash.digest('hex');
-  if (total !== item.size || digest !== item.sha256) {
-    await fs.rm(partial, { force: true });
-    throw new Error(total !== item.size ? `size ${total}, expected ${item.size}` : `sha256 mismatch (got ${digest})`);
-  }
-  await store.commit(item.sha256, partial);
+  await store.commit(item.sha256, item.size, partial);
   return written;
 }
+

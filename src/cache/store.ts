@@ -1,160 +1,155 @@
-import { promises as fs, createReadStream } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { sha256File } from '../util/hash';
-import { writeFileAtomic, exists } from '../util/fsutil';
+import { exists, mkdirp, processGone } from '../util/fsutil';
 import { XcpError, describeSystemError } from '../errors';
+import { checkedPath } from '../util/env';
 
 export function defaultCacheDir(): string {
-  if (process.env.XCPBUILD_CACHE) return path.resolve(process.env.XCPBUILD_CACHE);
+  if (process.env.XCPBUILD_CACHE) return checkedPath(process.env.XCPBUILD_CACHE, 'XCPBUILD_CACHE');
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'xcpbuild');
 }
 
-interface Verified {
-  size: number;
-  mtimeMs: number;
-  ino: number;
-}
+/**
+ * Every committed entry gets this mtime. An entry with another mtime or size was
+ * changed behind the store's back: the cheap check every run catches that, and the
+ * copy that publishes a file hashes it, which catches the rest.
+ */
+export const STORE_MTIME = 946684800; // 2000-01-01T00:00:00Z
 
 /**
- * Files stored by sha256. An entry is only ever created by renaming a fully
- * downloaded and verified file into place, so an interrupted download never
- * leaves a complete-looking entry. Entries changed behind our back (different
- * size, mtime or inode than when last verified) are hashed again, and removed if
- * they no longer match.
+ * Files stored by sha256, shared by any number of concurrent builds. There is no
+ * index to race on: an entry exists only because a verified file was renamed into
+ * place (rename is atomic, and two processes committing the same hash commit the
+ * same bytes). Downloads write to partial files private to their process; a partial
+ * left by a killed process is claimed by renaming it, so exactly one process resumes it.
  */
 export class ContentStore {
-  private verified: Record<string, Verified> = {};
-  private dirty = false;
-
   constructor(readonly root: string) {}
 
   static async open(root: string): Promise<ContentStore> {
     const store = new ContentStore(root);
     try {
-      await fs.mkdir(path.join(root, 'sha256'), { recursive: true });
-      await fs.mkdir(path.join(root, 'partial'), { recursive: true });
+      for (const d of ['sha256', 'partial', 'trees', 'locks']) await mkdirp(path.join(root, d));
+      await fs.access(root, fs.constants.W_OK);
     } catch (err) {
       throw new XcpError(`cannot use cache directory ${root}: ${describeSystemError(err)}`, 'invalidInput');
-    }
-    try {
-      store.verified = JSON.parse(await fs.readFile(store.indexFile, 'utf8')) as Record<string, Verified>;
-    } catch {
-      store.verified = {};
     }
     return store;
   }
 
-  private get indexFile(): string {
-    return path.join(this.root, 'verified.json');
-  }
-
   pathOf(hash: string): string {
+    if (!/^[0-9a-f]{64}$/.test(hash)) throw new XcpError(`not a sha256 digest: ${hash.slice(0, 80)}`, 'invalidInput');
     return path.join(this.root, 'sha256', hash.slice(0, 2), hash);
   }
 
-  partialPathOf(hash: string): string {
-    return path.join(this.root, 'partial', hash);
+  get partialDir(): string {
+    return path.join(this.root, 'partial');
   }
 
-  /** True if a verified entry is present. With `deep`, hashes the content even if it looks unchanged. */
-  async has(hash: string, deep = false): Promise<boolean> {
-    const file = this.pathOf(hash);
-    let stat;
+  lockFile(name: string): string {
+    return path.join(this.root, 'locks', `${name}.lock`);
+  }
+
+  /** The cheap check: present, with the expected size and the store's mtime. */
+  async looksIntact(hash: string, size: number): Promise<boolean> {
     try {
-      stat = await fs.stat(file);
+      const st = await fs.stat(this.pathOf(hash));
+      return st.isFile() && st.size === size && Math.floor(st.mtimeMs / 1000) === STORE_MTIME;
     } catch {
       return false;
     }
-    const v = this.verified[hash];
-    if (!deep && v && v.size === stat.size && v.mtimeMs === stat.mtimeMs && v.ino === stat.ino) return true;
-    if ((await sha256File(file)) === hash) {
-      this.verified[hash] = { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
-      this.dirty = true;
-      return true;
+  }
+
+  /** True if an intact entry is present. With `deep`, hashes it; a corrupt entry is removed. */
+  async has(hash: string, size: number, deep = false): Promise<boolean> {
+    if (!(await this.looksIntact(hash, size))) {
+      if (await exists(this.pathOf(hash))) await this.discard(hash);
+      return false;
     }
-    await fs.rm(file, { force: true });
-    delete this.verified[hash];
-    this.dirty = true;
+    if (!deep) return true;
+    if ((await sha256File(this.pathOf(hash))) === hash) return true;
+    await this.discard(hash);
     return false;
   }
 
-  /** Quick check used for up-to-date decisions: present and unchanged since verified. */
-  async looksIntact(hash: string): Promise<boolean> {
-    const v = this.verified[hash];
-    if (!v) return false;
+  /** Removes a damaged entry so the next fetch replaces it. */
+  async discard(hash: string): Promise<void> {
+    const file = this.pathOf(hash);
+    const aside = path.join(this.partialDir, `${hash}.discard-${process.pid}-${randomBytes(4).toString('hex')}`);
     try {
-      const stat = await fs.stat(this.pathOf(hash));
-      return v.size === stat.size && v.mtimeMs === stat.mtimeMs && v.ino === stat.ino;
+      await fs.rename(file, aside);
+      await fs.rm(aside, { force: true });
     } catch {
-      return false;
+      // Already gone (another process discarded or replaced it).
     }
   }
 
-  /** Moves a verified partial file into the store. */
-  async commit(hash: string, partial: string): Promise<void> {
-    const file = this.pathOf(hash);
-    await fs.mkdir(path.dirname(file), { recursive: true });
-    await fs.chmod(partial, 0o444);
-    await fs.rename(partial, file);
-    const stat = await fs.stat(file);
-    this.verified[hash] = { size: stat.size, mtimeMs: stat.mtimeMs, ino: stat.ino };
-    this.dirty = true;
-  }
-
-  /** Adds a local file (e.g. a built package) to the store, returning its hash. */
-  async addFile(src: string): Promise<string> {
-    const hash = await sha256File(src);
-    if (await this.has(hash)) return hash;
-    const partial = this.partialPathOf(hash);
-    await fs.copyFile(src, partial);
-    await this.commit(hash, partial);
-    return hash;
-  }
-
-  private treePath(kind: string, hash: string): string {
-    return path.join(this.root, 'trees', kind, hash);
+  /**
+   * A partial file for `hash` owned by this process. If a killed run left one behind,
+   * it is claimed (renamed) and returned, so the download continues where it stopped.
+   */
+  async claimPartial(hash: string): Promise<string> {
+    const mine = path.join(this.partialDir, `${hash}.${process.pid}-${randomBytes(4).toString('hex')}`);
+    let names: string[] = [];
+    try {
+      names = await fs.readdir(this.partialDir);
+    } catch {
+      names = [];
+    }
+    const stale = [];
+    for (const n of names) {
+      const m = new RegExp(`^${hash}\\.(\\d+)-[0-9a-f]+$`).exec(n);
+      // Left by a killed run, or by an earlier attempt of this one (one download per hash at a time here).
+      if (m && (Number(m[1]) === process.pid || processGone(Number(m[1])))) stale.push(n);
+    }
+    const sizes = await Promise.all(stale.map(async (n) => (await fs.stat(path.join(this.partialDir, n)).catch(() => undefined))?.size ?? -1));
+    const order = stale.map((n, i) => [n, sizes[i]] as const).sort((a, b) => b[1] - a[1]);
+    let claimed = false;
+    for (const [n] of order) {
+      try {
+        if (!claimed) {
+          await fs.rename(path.join(this.partialDir, n), mine);
+          claimed = true;
+        } else {
+          await fs.rm(path.join(this.partialDir, n), { force: true });
+        }
+      } catch {
+        // Another process claimed it first.
+      }
+    }
+    return mine;
   }
 
   /**
-   * Keeps a copy (hard links) of an expensive stage output under its input hash, so
-   * a rebuild with the same inputs restores it instead of making it again.
+   * Moves a downloaded file into the store after hashing it as it lies on disk (not as
+   * it streamed past): what is committed is exactly what was checked.
    */
-  async saveTree(kind: string, hash: string, dir: string): Promise<void> {
-    const final = this.treePath(kind, hash);
-    if (await exists(final)) return;
-    const tmp = `${final}.tmp-${process.pid}`;
-    await fs.rm(tmp, { recursive: true, force: true });
-    await fs.mkdir(path.dirname(final), { recursive: true });
-    await fs.cp(dir, tmp, { recursive: true, preserveTimestamps: true });
-    await fs.rename(tmp, final);
+  async commit(hash: string, size: number, partial: string): Promise<void> {
+    const st = await fs.stat(partial);
+    const got = await sha256File(partial);
+    if (st.size !== size || got !== hash) {
+      await fs.rm(partial, { force: true });
+      throw new XcpError(st.size !== size ? `size ${st.size}, expected ${size}` : `sha256 mismatch (got ${got})`, 'verification');
+    }
+    const file = this.pathOf(hash);
+    await mkdirp(path.dirname(file));
+    await fs.chmod(partial, 0o444);
+    await fs.utimes(partial, STORE_MTIME, STORE_MTIME);
+    await fs.rename(partial, file);
   }
 
-  /** Copies a saved stage output into `dir`; false if there is none. */
-  async restoreTree(kind: string, hash: string, dir: string): Promise<boolean> {
-    const saved = this.treePath(kind, hash);
-    if (!(await exists(saved))) return false;
-    await fs.cp(saved, dir, { recursive: true, preserveTimestamps: true });
-    return true;
+  /** Adds a local file (e.g. a built package) to the store, returning its hash. */
+  async addFile(src: string): Promise<{ sha256: string; size: number }> {
+    const sha256 = await sha256File(src);
+    const size = (await fs.stat(src)).size;
+    if (await this.has(sha256, size)) return { sha256, size };
+    const partial = await this.claimPartial(sha256);
+    await fs.copyFile(src, partial);
+    await this.commit(sha256, size, partial);
+    return { sha256, size };
   }
-
-  async save(): Promise<void> {
-    if (!this.dirty) return;
-    await writeFileAtomic(this.indexFile, JSON.stringify(this.verified));
-    this.dirty = false;
-  }
-}
-
-/** Hash of a partial file's existing bytes, to continue a resumed download. */
-export async function hashPrefix(file: string): Promise<{ hash: ReturnType<typeof createHash>; size: number }> {
-  const hash = createHash('sha256');
-  if (!(await exists(file))) return { hash, size: 0 };
-  let size = 0;
-  for await (const chunk of createReadStream(file)) {
-    hash.update(chunk as Buffer);
-    size += (chunk as Buffer).length;
-  }
-  return { hash, size };
 }

@@ -1,32 +1,25 @@
 import { Recipe } from '../recipe/schema';
 import { BuildContext } from '../plan/types';
-import { Lock } from '../lockfile';
-import { resolveDebianLock } from './debian/lock';
-import { debFormat } from '../format/deb';
+import { Lock } from '../lock/file';
+import { PackageFormat } from '../format';
+import { debian } from './debian';
 
-/** A package format: how packages are built and published. Independent of the distribution family. */
-export interface PackageFormat {
-  id: 'deb';
-  /** The module (under src/) that implements this format: its code is an input of the stages it runs. */
-  module: string;
-  buildMetapackages(ctx: BuildContext, outDir: string): Promise<string[]>;
-  publishRepository(ctx: BuildContext, outDir: string, metaDir: string): Promise<void>;
-  /** A file whose absence means a published repository is incomplete. */
-  repositoryMarker(recipe: Recipe): string;
-}
-
-/** A distribution family: where packages come from and how the closure is resolved. */
+/**
+ * A distribution family: where packages come from, how the closure is resolved, and
+ * how the installer environment is made. Stages reach a family only through this
+ * interface; adding a family is adding a folder and a line below.
+ */
 export interface DistroFamily {
   id: Recipe['target']['family'];
   format: PackageFormat;
-  /** The module (under src/) that builds this family's installer environment. */
-  installerModule: string;
+  /** Modules (under src/) whose code is an input of the stages that run them. */
+  modules: { installer: string };
   resolveLock(ctx: BuildContext, inputs: Record<string, string>): Promise<Lock>;
+  /** Builds the installer environment (kernel, initramfs, root image, boot loader files) into `outDir`. */
+  buildInstaller(ctx: BuildContext, outDir: string): Promise<void>;
 }
 
-const families: Record<Recipe['target']['family'], DistroFamily> = {
-  debian: { id: 'debian', format: debFormat, resolveLock: resolveDebianLock, installerModule: 'family/debian/installer-env' },
-};
+const families: Record<Recipe['target']['family'], DistroFamily> = { debian };
 
 export function familyOf(recipe: Recipe): DistroFamily {
   return families[recipe.target.family];

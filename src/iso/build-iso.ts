@@ -4,7 +4,7 @@ import { BuildContext } from '../plan/types';
 import { run } from '../util/proc';
 import { render, templateDir, projectRoot } from '../util/templates';
 import { XcpError } from '../errors';
-import { installerOutputs } from '../family/debian/installer-env';
+import { installerOutputs } from './layout';
 import { sha256File } from '../util/hash';
 import { Recipe } from '../recipe/schema';
 

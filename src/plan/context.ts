@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { BuildContext, BuildOptions } from './types';
 import { LoadedRecipe } from '../recipe/load';
-import { readLock } from '../lockfile';
+import { readLock } from '../lock/file';
 import { BuildLog } from '../util/log';
 import { ContentStore } from '../cache/store';
-import { SigningKey, signingKeySource } from '../signing/gpg';
+import { TreeCache } from '../cache/trees';
+import { SigningKey } from '../signing/gpg';
 import { XcpError } from '../errors';
+import { sourceDateEpochFromEnv } from '../util/env';
 
 export interface OwnedContext extends BuildContext {
   dispose(): Promise<void>;
@@ -13,7 +15,8 @@ export interface OwnedContext extends BuildContext {
 
 export async function createContext(loaded: LoadedRecipe, options: BuildOptions, log: BuildLog): Promise<OwnedContext> {
   let store: ContentStore | undefined;
-  let key: SigningKey | undefined;
+  let key: Promise<SigningKey> | undefined;
+  const envEpoch = sourceDateEpochFromEnv();
   const ctx: OwnedContext = {
     loaded,
     options,
@@ -25,26 +28,22 @@ export async function createContext(loaded: LoadedRecipe, options: BuildOptions,
       store ??= await ContentStore.open(options.cacheDir);
       return store;
     },
-    async signingKey() {
-      if (!key) {
-        const src = signingKeySource(options.signingKey);
-        key = await SigningKey.load(src.file, src.origin, log);
-      }
+    trees() {
+      return new TreeCache(options.cacheDir);
+    },
+    signingKey() {
+      key ??= SigningKey.load(options.key, log);
+      key.catch(() => (key = undefined));
       return key;
     },
     sourceDateEpoch() {
-      const env = process.env.SOURCE_DATE_EPOCH;
-      if (env) {
-        if (!/^\d+$/.test(env)) throw new XcpError(`SOURCE_DATE_EPOCH must be a whole number of seconds, found "${env}"`, 'usage');
-        return Number(env);
-      }
+      if (envEpoch !== undefined) return envEpoch;
       if (!ctx.lock) throw new XcpError('no lock to take SOURCE_DATE_EPOCH from; run xcpbuild lock', 'invalidInput');
       return Math.floor(Date.parse(ctx.lock.resolvedAt) / 1000);
     },
     progress() {},
     async dispose() {
-      await store?.save();
-      await key?.dispose();
+      if (key) await (await key.catch(() => undefined))?.dispose();
     },
   };
   return ctx;

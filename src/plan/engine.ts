@@ -1,13 +1,18 @@
 import { Listr } from 'listr2';
-import { BuildContext, StageDecision, StageId } from './types';
+import { BuildContext, PendingInput, StageDecision, StageDefinition, StageId, Inputs } from './types';
 import { decide } from './decide';
+import { readStamp, writeStamp, damageOf } from './stamp';
 import { stagesFor } from '../stages';
+import { makeStagingDir, publishDir } from '../util/fsutil';
+import { promises as fs } from 'node:fs';
+import { XcpError } from '../errors';
 
 export interface StageResult {
   id: StageId;
   status: 'up-to-date' | 'built';
   reasons: string[];
   inputHash: string;
+  outputDigest?: string;
   output: string;
   seconds: number;
 }
@@ -19,23 +24,53 @@ export interface PlannedStage {
   network: boolean;
   output: string;
   decision?: StageDecision;
-  /** Why no decision could be made yet (e.g. it depends on a lock that must be made first). */
+  /** Why no decision could be made yet (it keys on an upstream output that will change). */
   pending?: string;
+}
+
+/** `makes` with the recipe's own name in place of <name>. */
+export function describeStage(stage: StageDefinition, ctx: BuildContext): string {
+  return stage.makes.replace(/<name>/g, ctx.loaded.recipe.name);
+}
+
+async function previousOf(stage: StageDefinition, ctx: BuildContext): Promise<{ inputs?: Inputs; damage?: string }> {
+  if (stage.custom) return { inputs: await stage.custom.previous(ctx), damage: await stage.custom.damaged(ctx) };
+  const stamp = await readStamp(stage.output(ctx));
+  if (!stamp) return {};
+  return { inputs: stamp.inputs, damage: await damageOf(stage.output(ctx), stamp) };
+}
+
+/** Decides one stage now: its current inputs against those of its present output. */
+export async function decideStage(stage: StageDefinition, ctx: BuildContext): Promise<StageDecision> {
+  const current = await stage.inputs(ctx);
+  const prev = await previousOf(stage, ctx);
+  return decide(stage.id, current, prev.inputs, prev.damage);
 }
 
 /** Works out, without running anything, which stages would run and why. */
 export async function planStages(ctx: BuildContext, target: StageId): Promise<PlannedStage[]> {
   const planned: PlannedStage[] = [];
-  let blocked: string | undefined;
-  for (const stage of stagesFor(target)) {
-    const entry: PlannedStage = { id: stage.id, makes: stage.makes, deps: stage.deps, network: stage.network, output: stage.output(ctx) };
-    if (blocked || (stage.id !== 'lock' && !ctx.lock)) {
-      entry.pending = blocked ?? 'waits for the lock';
+  const willRun = new Set<StageId>();
+  for (const stage of stagesFor(target, ctx)) {
+    const entry: PlannedStage = { id: stage.id, makes: describeStage(stage, ctx), deps: stage.deps, network: stage.network, output: stage.output(ctx) };
+    const changedUpstream = stage.deps.filter((d) => willRun.has(d));
+    if (stage.id !== 'lock' && !ctx.lock) {
+      entry.pending = 'waits for the lock';
+      willRun.add(stage.id);
     } else {
-      const current = await stage.inputs(ctx);
-      const d = decide(stage.id, current, await stage.previous(ctx), await stage.damaged?.(ctx));
-      entry.decision = d;
-      if (stage.id === 'lock' && !d.upToDate) blocked = 'input hash known once the lock is made';
+      try {
+        const d = await decideStage(stage, ctx);
+        entry.decision = d;
+        if (!d.upToDate) willRun.add(stage.id);
+        else if (changedUpstream.length) {
+          entry.pending = `runs if the output of ${changedUpstream.join(' and ')} changes`;
+          willRun.add(stage.id);
+        }
+      } catch (err) {
+        if (!(err instanceof PendingInput)) throw err;
+        entry.pending = `waits for ${err.upstream}`;
+        willRun.add(stage.id);
+      }
     }
     planned.push(entry);
   }
@@ -47,15 +82,30 @@ const progressIntervalMs = process.stdout.isTTY ? 200 : 2000;
 
 export type RendererChoice = 'default' | 'simple' | 'silent';
 
+async function buildInStaging(stage: StageDefinition, ctx: BuildContext, inputs: Inputs): Promise<string> {
+  const finalDir = stage.output(ctx);
+  const staging = await makeStagingDir(finalDir);
+  try {
+    await stage.build(ctx, staging);
+    await stage.selfCheck?.(ctx, staging);
+    const stamp = await writeStamp(stage.id, staging, inputs);
+    await publishDir(staging, finalDir);
+    return stamp.outputDigest;
+  } catch (err) {
+    await fs.rm(staging, { recursive: true, force: true });
+    throw err;
+  }
+}
+
 /** Runs the stages needed for `target` in order; each builds only if its inputs changed. */
 export async function execute(ctx: BuildContext, target: StageId, renderer: RendererChoice): Promise<StageResult[]> {
   const results: StageResult[] = [];
   const tasks = new Listr(
-    stagesFor(target).map((stage) => ({
-      title: `${stage.id}: ${stage.makes}`,
-      task: async (_: unknown, task: { title: string; output: string; skip: (m?: string) => void }) => {
+    stagesFor(target, ctx).map((stage) => ({
+      title: `${stage.id}: ${describeStage(stage, ctx)}`,
+      task: async (_: unknown, task: { title: string; output: string }) => {
         const started = Date.now();
-        const d = decide(stage.id, await stage.inputs(ctx), await stage.previous(ctx), await stage.damaged?.(ctx));
+        const d = await decideStage(stage, ctx);
         if (d.upToDate) {
           ctx.log.line(`${stage.id}: up to date (${d.inputHash.slice(0, 12)})`);
           results.push({ id: stage.id, status: 'up-to-date', reasons: [], inputHash: d.inputHash, output: stage.output(ctx), seconds: 0 });
@@ -66,19 +116,32 @@ export async function execute(ctx: BuildContext, target: StageId, renderer: Rend
         ctx.log.line(`${stage.id}: building because ${why}`);
         task.title = `${stage.id}: building because ${why}`;
         let last = 0;
+        let lastLogged = 0;
         ctx.progress = (text) => {
           const now = Date.now();
+          if (now - lastLogged >= 15000 || text.startsWith('step:')) {
+            ctx.log.line(`${stage.id}: ${text}`);
+            lastLogged = now;
+          }
           if (now - last < progressIntervalMs) return;
           last = now;
           task.output = text;
         };
-        await stage.build(ctx);
-        ctx.progress = () => {};
-        const after = await stage.inputs(ctx);
+        const inputs = await stage.inputs(ctx);
+        let outputDigest: string | undefined;
+        try {
+          if (stage.custom) {
+            await stage.custom.run(ctx, inputs);
+            outputDigest = await stage.custom.outputDigest(ctx);
+          } else outputDigest = await buildInStaging(stage, ctx, inputs);
+        } finally {
+          ctx.progress = () => {};
+        }
+        const after = stage.custom ? await stage.inputs(ctx) : inputs;
         const { inputHash } = decide(stage.id, after, after);
         const seconds = (Date.now() - started) / 1000;
-        results.push({ id: stage.id, status: 'built', reasons: d.reasons, inputHash, output: stage.output(ctx), seconds });
-        ctx.log.line(`${stage.id}: built in ${seconds.toFixed(1)}s`);
+        results.push({ id: stage.id, status: 'built', reasons: d.reasons, inputHash, outputDigest, output: stage.output(ctx), seconds });
+        ctx.log.line(`${stage.id}: built in ${seconds.toFixed(1)}s${outputDigest ? ` (output ${outputDigest.slice(0, 12)})` : ''}`);
         task.title = `${stage.id}: built in ${seconds.toFixed(1)}s (because ${why})`;
       },
     })),
@@ -92,4 +155,16 @@ export async function execute(ctx: BuildContext, target: StageId, renderer: Rend
   );
   await tasks.run();
   return results;
+}
+
+/** Stages of the plan that will (or may) run: used to check the signing key before anything runs. */
+export async function stagesThatRun(ctx: BuildContext, target: StageId): Promise<StageId[]> {
+  const plan = await planStages(ctx, target);
+  return plan.filter((p) => p.pending || !p.decision?.upToDate).map((p) => p.id);
+}
+
+export function assertKnownTarget(target: string): asserts target is StageId {
+  if (!['lock', 'fetch', 'meta', 'repo', 'image', 'installer', 'iso'].includes(target)) {
+    throw new XcpError(`--target: expected one of lock, fetch, meta, repo, image, installer, iso; found "${target}"`, 'usage');
+  }
 }

@@ -1,40 +1,44 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Inputs, StageId } from './types';
-import { makeStagingDir, publishDir, removeStaleStaging } from '../util/fsutil';
+import { ManifestEntry, makeManifest, quickCheck, deepCheck } from '../util/manifest';
 import { inputHash } from './decide';
 
+/** Inside each output directory: what it was made from and what was written. */
 export const STAMP = '.xcpbuild-stage.json';
 
-interface Stamp {
+export interface Stamp {
   stage: StageId;
   inputHash: string;
   inputs: Inputs;
+  /** Digest of the output's content (paths, modes, sizes, sha256s): what downstream stages key on. */
+  outputDigest: string;
+  files: ManifestEntry[];
 }
 
-export async function readStamp(dir: string): Promise<Inputs | undefined> {
+export async function readStamp(dir: string): Promise<Stamp | undefined> {
   try {
-    return (JSON.parse(await fs.readFile(path.join(dir, STAMP), 'utf8')) as Stamp).inputs;
+    const s = JSON.parse(await fs.readFile(path.join(dir, STAMP), 'utf8')) as Stamp;
+    return typeof s.outputDigest === 'string' && Array.isArray(s.files) ? s : undefined;
   } catch {
     return undefined;
   }
 }
 
-/**
- * Runs `make` in a staging directory and puts the result in place of `finalDir`
- * only when it succeeded, stamped with the inputs it was made from. A failed or
- * interrupted build leaves the previous output untouched.
- */
-export async function buildDir(stage: StageId, finalDir: string, inputs: Inputs, make: (staging: string) => Promise<void>): Promise<void> {
-  await removeStaleStaging(finalDir);
-  const staging = await makeStagingDir(finalDir);
-  try {
-    await make(staging);
-    const stamp: Stamp = { stage, inputHash: inputHash(inputs), inputs };
-    await fs.writeFile(path.join(staging, STAMP), JSON.stringify(stamp, null, 2) + '\n');
-    await publishDir(staging, finalDir);
-  } catch (err) {
-    await fs.rm(staging, { recursive: true, force: true });
-    throw err;
-  }
+/** Records the staged output's manifest and inputs; written last, just before publishing. */
+export async function writeStamp(stage: StageId, staging: string, inputs: Inputs): Promise<Stamp> {
+  const manifest = await makeManifest(staging, [STAMP]);
+  const stamp: Stamp = { stage, inputHash: inputHash(inputs), inputs, outputDigest: manifest.digest, files: manifest.entries };
+  await fs.writeFile(path.join(staging, STAMP), JSON.stringify(stamp) + '\n', { mode: 0o644 });
+  return stamp;
+}
+
+/** The cheap check of every run: recorded files present with their sizes and mtimes. */
+export async function damageOf(dir: string, stamp: Stamp): Promise<string | undefined> {
+  const problem = await quickCheck(dir, stamp.files);
+  return problem ? `output damaged: ${problem}` : undefined;
+}
+
+export async function verifyOutput(dir: string, stamp: Stamp): Promise<string[]> {
+  return deepCheck(dir, stamp.files);
 }

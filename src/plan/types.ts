@@ -1,10 +1,12 @@
 import { LoadedRecipe } from '../recipe/load';
-import { Lock } from '../lockfile';
+import { Lock } from '../lock/file';
 import { BuildLog } from '../util/log';
 import { ContentStore } from '../cache/store';
-import { SigningKey } from '../signing/gpg';
+import { TreeCache } from '../cache/trees';
+import { SigningKey, KeySource } from '../signing/gpg';
 
-export type StageId = 'lock' | 'fetch' | 'meta' | 'repo' | 'installer' | 'iso';
+export type StageId = 'lock' | 'fetch' | 'meta' | 'repo' | 'image' | 'installer' | 'iso';
+export const STAGE_IDS: StageId[] = ['lock', 'fetch', 'meta', 'repo', 'image', 'installer', 'iso'];
 
 /** Named digests of everything a stage's output depends on. */
 export type Inputs = Record<string, string>;
@@ -16,9 +18,11 @@ export interface BuildOptions {
   offline: boolean;
   /** Fail instead of re-resolving when the lock is missing or stale. */
   locked: boolean;
-  signingKey?: string;
+  key: KeySource;
   /** Re-resolve even if the lock is current (lock --update). */
   updateLock: boolean;
+  /** Download from these URLs instead of the recipe's archive URIs (archive name → URL); the lock is unchanged. */
+  mirrors: Record<string, string>;
 }
 
 export interface BuildContext {
@@ -30,28 +34,50 @@ export interface BuildContext {
   /** Set by the lock stage (or read from the committed lock). */
   lock?: Lock;
   store(): Promise<ContentStore>;
+  trees(): TreeCache;
   signingKey(): Promise<SigningKey>;
   sourceDateEpoch(): number;
-  /** Progress text for the running stage (shown by listr2). */
+  /** Progress text for the running stage (shown by listr2, and in the log). */
   progress(text: string): void;
   /** Lines for the user after the stage ends (e.g. lock --update's changes). */
   notes: string[];
 }
 
+/**
+ * One stage: a function of declared inputs to one output directory. The engine
+ * decides from the inputs whether it runs, gives it a staging directory, records a
+ * manifest of what it wrote and publishes the result atomically.
+ */
 export interface StageDefinition {
   id: StageId;
   /** What the stage makes, for --help and plan output. */
   makes: string;
   deps: StageId[];
   network: boolean;
-  /** The stage's output directory, or file for the lock. */
+  /** False when the recipe does not call for this stage (e.g. no iso: section). */
+  enabled(ctx: BuildContext): boolean;
+  /** The stage's output directory (the lock file for `lock`). */
   output(ctx: BuildContext): string;
+  /**
+   * The inputs' digests. Upstream stages enter through the digest of their output's
+   * content (`upstream(ctx, id)`), so a rebuilt but identical upstream output changes
+   * nothing downstream, and a different one always does.
+   */
   inputs(ctx: BuildContext): Promise<Inputs>;
-  /** The inputs the present output was made from, or undefined if there is none. */
-  previous(ctx: BuildContext): Promise<Inputs | undefined>;
-  /** A reason the present output cannot be trusted even though its inputs match, if any. */
-  damaged?(ctx: BuildContext): Promise<string | undefined>;
-  build(ctx: BuildContext): Promise<void>;
+  /** Makes the output in `staging`. */
+  build(ctx: BuildContext, staging: string): Promise<void>;
+  /** Checks the staged output before it is published; throws if it is not complete and right. */
+  selfCheck?(ctx: BuildContext, staging: string): Promise<void>;
+  /** Deep verification of the published output beyond the manifest (xcpbuild verify). */
+  verify?(ctx: BuildContext, output: string): Promise<string[]>;
+  /** Stages that are not a directory build (lock, fetch) run themselves. */
+  custom?: {
+    previous(ctx: BuildContext): Promise<Inputs | undefined>;
+    damaged(ctx: BuildContext): Promise<string | undefined>;
+    run(ctx: BuildContext, inputs: Inputs): Promise<void>;
+    /** The digest downstream stages key on. */
+    outputDigest(ctx: BuildContext): Promise<string | undefined>;
+  };
 }
 
 export interface StageDecision {
@@ -59,4 +85,11 @@ export interface StageDecision {
   inputHash: string;
   upToDate: boolean;
   reasons: string[];
+}
+
+/** Thrown by inputs() when an upstream output it keys on does not exist yet. */
+export class PendingInput extends Error {
+  constructor(readonly upstream: StageId) {
+    super(`waits for ${upstream}`);
+  }
 }

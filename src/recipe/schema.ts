@@ -1,4 +1,5 @@
 import { Type, Static, TSchema } from '@sinclair/typebox';
+import { Line, Text, Name, Url, FilePath, Cmdline, PackageVersion } from './strings';
 
 /**
  * The recipe format, v1. This one definition yields the TypeScript types, the
@@ -6,17 +7,10 @@ import { Type, Static, TSchema } from '@sinclair/typebox';
  * Each `description` is also what validation errors say was expected.
  */
 
-const Name = (description: string) => Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]*$', description });
-
-const DebianVersion = Type.String({
-  pattern: '^([0-9]+:)?[0-9A-Za-z.+~-]+$',
-  description: 'an exact package version as the archive lists it, e.g. 4.17.7+13-g2445b30a44-0+deb12u1',
-});
-
 export const PackagePin = Type.Object(
   {
     name: Name('a package name: lowercase letters, digits, and + . -'),
-    version: DebianVersion,
+    version: PackageVersion,
   },
   { additionalProperties: false, description: 'a package pinned to one exact version' },
 );
@@ -24,31 +18,35 @@ export const PackagePin = Type.Object(
 export const Archive = Type.Object(
   {
     name: Name('a short name for this archive, e.g. debian or debian-security'),
-    uri: Type.String({ pattern: '^(https?|file)://\\S+$', description: 'the archive base URL (http://, https:// or file://)' }),
-    suites: Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9./-]*$', description: 'a suite or codename, e.g. bookworm-security' }), {
+    uri: Url('the archive base URL (http://, https:// or file://)'),
+    suites: Type.Array(Type.String({ maxLength: 100, pattern: '^[a-z0-9][a-z0-9./-]*$', description: 'a suite or codename, e.g. bookworm-security' }), {
       minItems: 1,
+      maxItems: 20,
       description: 'the suites to use from this archive',
     }),
-    components: Type.Array(Type.String({ pattern: '^[a-z0-9-]+$', description: 'an archive component, e.g. main' }), {
+    components: Type.Array(Type.String({ maxLength: 100, pattern: '^[a-z0-9-]+$', description: 'an archive component, e.g. main' }), {
       minItems: 1,
+      maxItems: 20,
       description: 'the archive components to use, e.g. [main]',
     }),
-    keyring: Type.String({ minLength: 1, description: 'path to the OpenPGP keyring that signs this archive (absolute, or relative to the recipe)' }),
+    keyring: FilePath('path to the OpenPGP keyring that signs this archive (absolute, or relative to the recipe; no spaces or quotes)'),
   },
   { additionalProperties: false, description: 'an upstream package archive' },
 );
 
 export const Metapackage = Type.Object(
   {
-    version: Type.String({ pattern: '^[0-9][0-9A-Za-z.+~]*$', description: 'the metapackage version, e.g. 1.0.0 (native: no Debian revision)' }),
-    maintainer: Type.String({ pattern: '^[^<>]+ <[^<>@\\s]+@[^<>\\s]+>$', description: 'a maintainer as "Full Name <address@example.org>"' }),
-    summary: Type.String({ minLength: 1, maxLength: 80, pattern: '^[^\\n]*[^.\\n]$', description: 'a one-line synopsis, at most 80 characters, no final full stop' }),
-    description: Type.String({ minLength: 1, description: 'the long description (plain text paragraphs)' }),
-    groups: Type.Array(Type.String({ description: 'the name of a group under packages:' }), {
+    version: Type.String({ maxLength: 100, pattern: '^[0-9][0-9A-Za-z.+~]*$', description: 'the metapackage version, e.g. 1.0.0 (native: no Debian revision)' }),
+    maintainer: Type.String({ maxLength: 200, pattern: '^[^<>\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]+ <[^<>@\\s]+@[^<>\\s]+>$', description: 'a maintainer as "Full Name <address@example.org>"' }),
+    summary: Type.String({ minLength: 1, maxLength: 80, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*[^.\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]$', description: 'a one-line synopsis, at most 80 characters, no final full stop' }),
+    description: Text('the long description (plain text paragraphs)'),
+    groups: Type.Array(Type.String({ maxLength: 100, pattern: '^[a-z][a-z0-9-]*$', description: 'the name of a group under packages:' }), {
+      maxItems: 100,
       description: 'the package groups (keys of packages:) this metapackage depends on, each at its pinned version',
     }),
     depends: Type.Optional(
-      Type.Array(Type.String({ description: 'the name of another metapackage of this recipe' }), {
+      Type.Array(Type.String({ maxLength: 100, pattern: '^[a-z0-9][a-z0-9+.-]*$', description: 'the name of another metapackage of this recipe' }), {
+        maxItems: 100,
         description: 'other metapackages of this recipe this one depends on, at their exact version',
       }),
     ),
@@ -58,19 +56,16 @@ export const Metapackage = Type.Object(
 
 export const Repository = Type.Object(
   {
-    origin: Type.String({ minLength: 1, description: 'the Origin field of the Release file' }),
-    label: Type.String({ minLength: 1, description: 'the Label field of the Release file' }),
+    origin: Line('the Origin field of the Release file (one line)', 100),
+    label: Line('the Label field of the Release file (one line)', 100),
     codename: Name('the repository codename: dists/<codename>/'),
-    components: Type.Array(Type.String({ pattern: '^[a-z0-9-]+$', description: 'a repository component' }), {
+    components: Type.Array(Type.String({ maxLength: 100, pattern: '^[a-z0-9-]+$', description: 'a repository component' }), {
       minItems: 1,
       maxItems: 1,
       description: 'the component the packages are published in, e.g. [main]',
     }),
-    description: Type.String({ minLength: 1, description: 'the Description field of the Release file' }),
-    url: Type.String({
-      pattern: '^(https?|file)://\\S+$',
-      description: 'where the repository will be served; written into the generated .sources file',
-    }),
+    description: Line('the Description field of the Release file (one line)', 300),
+    url: Url('where the repository will be served; written into the generated .sources file and the installed system'),
   },
   { additionalProperties: false, description: 'the signed apt repository xcpbuild publishes' },
 );
@@ -78,11 +73,13 @@ export const Repository = Type.Object(
 export const Installer = Type.Object(
   {
     priorities: Type.Array(Type.Union([Type.Literal('required'), Type.Literal('important')], { description: 'a package priority: required or important' }), {
+      maxItems: 2,
       description: 'the priorities of the installer environment base',
     }),
-    kernel: Type.String({ description: 'the group under packages: whose kernel the installer boots (e.g. kernel)' }),
+    kernel: Type.String({ maxLength: 100, pattern: '^[a-z][a-z0-9-]*$', description: 'the group under packages: whose kernel the installer boots (e.g. kernel)' }),
     packages: Type.Array(Name('a package name'), {
       minItems: 1,
+      maxItems: 500,
       description: 'the packages of the installer environment; the lock pins their versions',
     }),
   },
@@ -92,13 +89,22 @@ export const Installer = Type.Object(
 export const Iso = Type.Object(
   {
     volumeLabel: Type.String({ pattern: '^[A-Z0-9_]{1,32}$', description: 'the ISO volume label: up to 32 of A-Z, 0-9 and _' }),
-    publisher: Type.String({ minLength: 1, maxLength: 128, description: 'the ISO publisher field' }),
+    publisher: Line('the ISO publisher field (one line)', 128),
     timeout: Type.Integer({ minimum: 0, maximum: 600, description: 'seconds the boot menu waits before its default entry' }),
-    xenCmdline: Type.String({ description: 'Xen command-line options of the installed system, e.g. dom0_mem=1024M,max:1024M' }),
-    dom0Cmdline: Type.String({ description: 'extra dom0 kernel options of the installed system' }),
-    vmVolumeGroup: Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_.+-]*$', description: 'the LVM volume group for VM storage' }),
-    rootPasswordHash: Type.Optional(Type.String({ pattern: '^\\$(1|5|6|y|gy|7|2b)\\$[./A-Za-z0-9$=,]+$', description: 'a crypt(3) hash for root in the ISO\'s answer file (no default password exists)' })),
-    sshAuthorizedKeys: Type.Optional(Type.Array(Type.String({ pattern: '^(ssh-|ecdsa-|sk-)\\S+ \\S+', description: 'an OpenSSH public key' }), { description: 'SSH keys for root in the ISO\'s answer file' })),
+    xenCmdline: Cmdline('Xen command-line options of the installed system, e.g. dom0_mem=1024M,max:1024M (letters, digits and _ . , : = + / @ % -, separated by single spaces)'),
+    dom0Cmdline: Cmdline('extra dom0 kernel options of the installed system (letters, digits and _ . , : = + / @ % -, separated by single spaces)'),
+    vmVolumeGroup: Type.String({ maxLength: 100, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.+-]*$', description: 'the LVM volume group for VM storage' }),
+    rootPasswordHash: Type.Optional(Type.String({ maxLength: 300, pattern: '^\\$(1|5|6|y|gy|7|2b)\\$[./A-Za-z0-9$=,]+$', description: 'a crypt(3) hash for root in the ISO\'s answer file (no default password exists)' })),
+    sshAuthorizedKeys: Type.Optional(
+      Type.Array(
+        Type.String({
+          maxLength: 16384,
+          pattern: '^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( [^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*)?$',
+          description: 'an OpenSSH public key on one line: type, base64 key, optional comment',
+        }),
+        { maxItems: 100, description: 'SSH keys for root in the ISO\'s answer file' },
+      ),
+    ),
   },
   { additionalProperties: false, description: 'the appliance ISO' },
 );
@@ -107,7 +113,7 @@ export const Recipe = Type.Object(
   {
     apiVersion: Type.Literal('xcpbuild/v1', { description: 'the recipe format version: xcpbuild/v1' }),
     name: Name('the recipe name; also names the lock file and outputs'),
-    version: Type.String({ pattern: '^[0-9][0-9A-Za-z.+~]*$', description: 'the appliance version, e.g. 1.0.0' }),
+    version: Type.String({ maxLength: 100, pattern: '^[0-9][0-9A-Za-z.+~]*$', description: 'the appliance version, e.g. 1.0.0' }),
     target: Type.Object(
       {
         family: Type.Union([Type.Literal('debian')], { description: 'the distribution family: debian' }),
@@ -116,22 +122,24 @@ export const Recipe = Type.Object(
       },
       { additionalProperties: false, description: 'the distribution the packages are built for' },
     ),
-    archives: Type.Array(Archive, { minItems: 1, description: 'the upstream archives packages are resolved from' }),
+    archives: Type.Array(Archive, { minItems: 1, maxItems: 20, description: 'the upstream archives packages are resolved from' }),
     base: Type.Object(
       {
         priorities: Type.Array(
           Type.Union([Type.Literal('required'), Type.Literal('important'), Type.Literal('standard')], {
             description: 'a package priority: required, important or standard',
           }),
-          { description: 'the priorities of the base system the closure is resolved on top of' },
+          { maxItems: 3, description: 'the priorities of the base system the closure is resolved on top of' },
         ),
       },
       { additionalProperties: false, description: 'the base system the lock includes' },
     ),
-    packages: Type.Record(Type.String({ pattern: '^[a-z][a-z0-9-]*$' }), Type.Array(PackagePin, { minItems: 1 }), {
+    packages: Type.Record(Type.String({ maxLength: 100, pattern: '^[a-z][a-z0-9-]*$' }), Type.Array(PackagePin, { minItems: 1, maxItems: 500 }), {
+      maxProperties: 100,
       description: 'named groups of pinned packages, e.g. xen, kernel, toolstack, storage, network',
     }),
-    metapackages: Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]*$' }), Metapackage, {
+    metapackages: Type.Record(Type.String({ maxLength: 100, pattern: '^[a-z0-9][a-z0-9+.-]*$' }), Metapackage, {
+      maxProperties: 50,
       description: 'the metapackages to build, e.g. xenserver-core and xcp-full',
     }),
     repository: Repository,

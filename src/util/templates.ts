@@ -1,6 +1,8 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
+import { shellQuote, deb822Value, cmdlineWords, hasControlChars, printable } from './text';
+import { XcpError } from '../errors';
 
 /** The project root: templates/, isolinux/, preseed/ and kickstart/ live here. */
 export const projectRoot = path.resolve(__dirname, '..', '..');
@@ -9,13 +11,31 @@ export function templateDir(name: string): string {
   return path.join(projectRoot, 'templates', name);
 }
 
+/**
+ * Templates hold literal file text, so nothing is HTML-escaped; instead a value is
+ * escaped for the language of the file it lands in, by a helper the template names:
+ *   {{sh v}}      one shell word (single-quoted when needed)
+ *   {{field v}}   a single-line deb822 / config value (refuses control characters)
+ *   {{cmdline v}} kernel / Xen options (a restricted character set)
+ *   {{line v}}    any single line of text (comments, answer-file values)
+ * A plain {{v}} is only for values the schema restricts to names and numbers.
+ */
+const hb = Handlebars.create();
+hb.registerHelper('sh', (v: unknown) => shellQuote(String(v ?? '')));
+hb.registerHelper('field', (v: unknown) => deb822Value('template', String(v ?? '')));
+hb.registerHelper('cmdline', (v: unknown) => cmdlineWords('a kernel command line', String(v ?? '')));
+hb.registerHelper('line', (v: unknown) => {
+  const s = String(v ?? '');
+  if (hasControlChars(s)) throw new XcpError(`refusing to write a line with control characters: ${printable(s)}`, 'invalidInput');
+  return s;
+});
+
 const compiled = new Map<string, HandlebarsTemplateDelegate>();
 
-/** Renders a template file; templates hold literal file text, so nothing is HTML-escaped. */
 export async function render(file: string, data: object): Promise<string> {
   let tpl = compiled.get(file);
   if (!tpl) {
-    tpl = Handlebars.compile(await fs.readFile(file, 'utf8'), { noEscape: true, strict: true });
+    tpl = hb.compile(await fs.readFile(file, 'utf8'), { noEscape: true, strict: true });
     compiled.set(file, tpl);
   }
   return tpl(data);

@@ -106,8 +106,25 @@ validate_answers() {
   fi
   local key
   for key in "${SSH_KEYS[@]}"; do
-    [[ $key =~ ^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+)\ [A-Za-z0-9+/=]+ ]] || answer_error "$file: xcp/ssh-authorized-key: expected an OpenSSH public key, found '${key:0:40}'"
+    [[ $key =~ ^(ssh-(ed25519|rsa|dss)|ecdsa-sha2-nistp(256|384|521)|sk-[a-z0-9@.-]+)\ [A-Za-z0-9+/=]+(\ [[:print:]]*)?$ ]] || answer_error "$file: xcp/ssh-authorized-key: expected an OpenSSH public key, found '${key:0:40}'"
   done
+  local k
+  for k in xcp/xen-cmdline xcp/dom0-cmdline; do
+    v=${ANSWER[$k]:-}
+    if [ -n "$v" ] && [[ ! $v =~ ^[A-Za-z0-9_.,:=+/@%-]+(\ [A-Za-z0-9_.,:=+/@%-]+)*$ ]]; then
+      answer_error "$(at $k): expected kernel options (letters, digits and _ . , : = + / @ % -, separated by single spaces), found '${v:0:60}'"
+    fi
+  done
+  v=${ANSWER[netcfg/choose_interface]:-}
+  if [ -n "$v" ] && [[ ! $v =~ ^[A-Za-z0-9_.:-]{1,15}$ ]]; then answer_error "$(at netcfg/choose_interface): expected a network interface name or 'auto', found '${v:0:40}'"; fi
+  v=${ANSWER[netcfg/get_domain]:-}
+  if [ -n "$v" ] && [[ ! $v =~ ^[A-Za-z0-9.-]{1,253}$ ]]; then answer_error "$(at netcfg/get_domain): expected a domain name, found '${v:0:60}'"; fi
+  for k in netcfg/get_netmask netcfg/get_gateway; do
+    v=${ANSWER[$k]:-}
+    if [ -n "$v" ] && [[ ! $v =~ ^([0-9]{1,3}\.){3}[0-9]{1,3}$ ]]; then answer_error "$(at $k): expected an IPv4 address, found '${v:0:40}'"; fi
+  done
+  v=${ANSWER[netcfg/get_nameservers]:-}
+  if [ -n "$v" ] && [[ ! $v =~ ^[0-9A-Fa-f.:]+(\ [0-9A-Fa-f.:]+)*$ ]]; then answer_error "$(at netcfg/get_nameservers): expected IP addresses separated by spaces, found '${v:0:60}'"; fi
   v=${ANSWER[xcp/finish]:-reboot}
   case $v in reboot|poweroff) ;; *) answer_error "$(at xcp/finish): expected reboot or poweroff, found '$v'" ;; esac
   v=${ANSWER[base-installer/initramfs-tools/driver-policy]:-most}

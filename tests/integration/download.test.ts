@@ -1,7 +1,7 @@
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { randomBytes, createHash } from 'node:crypto';
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { ContentStore } from '../../src/cache/store';
 import { downloadAll } from '../../src/cache/download';
@@ -77,7 +77,7 @@ test('a file whose content does not match the lock is rejected and never enters 
   script = [];
   const wrong = '0'.repeat(64);
   await expect(downloadAll(store, [{ url: `${base}/file.deb`, sha256: wrong, size: body.length, label: 'file' }], log, fast)).rejects.toThrow(/could not download 1 file\(s\) after 4 attempts: file: sha256 mismatch/);
-  expect(await store.has(wrong)).toBe(false);
+  expect(await store.has(wrong, body.length)).toBe(false);
   expect(requests).toHaveLength(4);
 });
 
@@ -89,12 +89,12 @@ test('a 404 is not retried: the mirror no longer has the file', async () => {
 
 test('a partial file left by an interrupted run is continued, not restarted', async () => {
   const store = await ContentStore.open(path.join(dir, 'cache4'));
-  mkdirSync(path.dirname(store.partialPathOf(sha)), { recursive: true });
-  writeFileSync(store.partialPathOf(sha), body.subarray(0, 300 * 1024));
+  // A partial file of a run that was killed (its PID no longer exists).
+  writeFileSync(path.join(store.partialDir, `${sha}.999999999-deadbeef`), body.subarray(0, 300 * 1024));
   script = [];
   await downloadAll(store, [{ url: `${base}/file.deb`, sha256: sha, size: body.length, label: 'file' }], log, fast);
   expect(requests.map((r) => r.range)).toEqual(['bytes=307200-']);
-  expect(await store.has(sha, true)).toBe(true);
+  expect(await store.has(sha, body.length, true)).toBe(true);
 });
 
 test('an unreachable mirror fails with a one-line cause after the retries', async () => {

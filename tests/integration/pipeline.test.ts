@@ -131,7 +131,7 @@ describe('recipe → lock → fetch → meta → repo', () => {
     require('node:fs').writeFileSync(recipe, text);
     const res = xcpbuild(['--locked', '--out', out, '--signing-key', badKey, 'repo', recipe], { env: env() });
     expect(res.code).toBe(3);
-    expect(res.stderr).toMatch(/xcpbuild: error: importing the signing key .*not-a-key\.asc failed/);
+    expect(res.stderr).toMatch(/xcpbuild: error: importing the signing key .*not-a-key\.asc \(--signing-key\) failed/);
     expect(readFileSync(path.join(repo, 'dists/bookworm/InRelease'), 'utf8')).toBe(before);
     expect(readdirSync(path.join(out, 'xcp-bookworm')).filter((n) => n.startsWith('.staging') || n.includes('.old-'))).toEqual([]);
   });

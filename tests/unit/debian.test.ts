@@ -1,7 +1,7 @@
 import { parseDeb822, controlDescription, sourceName } from '../../src/format/deb/deb822';
 import { checkPins, unsatisfiable } from '../../src/family/debian/resolve';
 import { IndexEntry } from '../../src/family/debian/apt-state';
-import { diffLocks, formatLockDiff, Lock, LockedPackage } from '../../src/lockfile';
+import { diffLocks, formatLockDiff, Lock, LockedPackage } from '../../src/lock/file';
 import { compareDebianVersions } from '../../src/format/deb/version';
 import { metapackageSpecs, debFileName } from '../../src/format/deb/metapackage';
 import { metaPoolPath } from '../../src/format/deb/apt-repo';

@@ -5,6 +5,7 @@ import { run } from '../../util/proc';
 import { XcpError } from '../../errors';
 import { parseDeb822, Stanza, sourceName } from '../../format/deb/deb822';
 import { sha256 } from '../../util/hash';
+import { deb822Value } from '../../util/text';
 
 export interface AptSource {
   name: string;
@@ -73,7 +74,14 @@ export class AptState {
       ].join('\n'),
     );
     const entries = sources.map((s) =>
-      [`Types: deb`, `URIs: ${s.uri}`, `Suites: ${s.suites.join(' ')}`, `Components: ${s.components.join(' ')}`, `Signed-By: ${s.keyring}`, ''].join('\n'),
+      [
+        'Types: deb',
+        `URIs: ${deb822Value('URIs', s.uri)}`,
+        `Suites: ${deb822Value('Suites', s.suites.join(' '))}`,
+        `Components: ${deb822Value('Components', s.components.join(' '))}`,
+        `Signed-By: ${deb822Value('Signed-By', s.keyring)}`,
+        '',
+      ].join('\n'),
     );
     await fs.writeFile(path.join(r, 'etc/apt/sources.list.d/recipe.sources'), entries.join('\n'));
   }

@@ -5,15 +5,9 @@ import { run } from '../../util/proc';
 import { render, templateDir } from '../../util/templates';
 import { XcpError } from '../../errors';
 import { keyringName } from '../../format/deb/apt-repo';
-
-/** Files the ISO stage takes from the installer environment. */
-export const installerOutputs = {
-  kernel: 'vmlinuz',
-  initrd: 'initrd.img',
-  rootImage: 'filesystem.squashfs',
-  isolinux: 'isolinux',
-  grubEfi: 'grub-x86_64-efi',
-} as const;
+import { installerOutputs } from '../../iso/layout';
+import { confine, copyVerified } from '../../util/fsutil';
+import { shellQuote } from '../../util/text';
 
 const isolinuxFiles: [string, string][] = [
   ['usr/lib/ISOLINUX/isolinux.bin', 'isolinux.bin'],
@@ -61,14 +55,14 @@ export async function buildInstallerEnv(ctx: BuildContext, outDir: string): Prom
   const pool = path.join(repo, 'pool');
   await fs.mkdir(pool);
   for (const p of lock.installer) {
-    if (!(await store.looksIntact(p.sha256))) throw new XcpError(`${p.name} ${p.version} is not in the cache; run xcpbuild fetch`, 'build');
-    const dest = path.join(pool, path.basename(p.filename));
-    await fs.link(store.pathOf(p.sha256), dest).catch(() => fs.copyFile(store.pathOf(p.sha256), dest));
+    if (!(await store.looksIntact(p.sha256, p.size))) throw new XcpError(`${p.name} ${p.version} is not in the cache; run xcpbuild fetch`, 'build');
+    const dest = confine(pool, path.basename(p.filename), `the lock's filename for ${p.name}`);
+    await copyVerified(store.pathOf(p.sha256), dest, p.sha256, p.size, `${p.name} ${p.version}`);
   }
   const suite = recipe.target.release;
   const dist = path.join(repo, 'dists', suite);
   await fs.mkdir(path.join(dist, 'main', `binary-${recipe.target.architecture}`), { recursive: true });
-  const packages = await run(ctx.log, 'apt-ftparchive', ['packages', 'pool'], { cwd: repo, purpose: 'indexing the installer packages', logStdout: false });
+  const packages = await run(ctx.log, 'apt-ftparchive', ['packages', 'pool'], { cwd: repo, purpose: 'indexing the installer packages', logStdout: false, errorLines: /^(E|W):/ });
   await fs.writeFile(path.join(dist, 'main', `binary-${recipe.target.architecture}`, 'Packages'), packages.stdout);
   const release = await run(
     ctx.log,
@@ -121,19 +115,19 @@ export async function buildInstallerEnv(ctx: BuildContext, outDir: string): Prom
       `--include=${include}`,
       '--aptopt=Acquire::Languages "none"',
       '--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount',
-      `--customize-hook=sync-in ${overlay} /`,
+      `--customize-hook=sync-in ${shellQuote(overlay)} /`,
       '--customize-hook=rm -f "$1/etc/machine-id" && touch "$1/etc/machine-id"',
       // The build's own paths must not end up in the image: the build-time source and
       // the empty mount point the file-mirror hook leaves behind.
       '--customize-hook=echo "# the installer environment installs nothing from the network" > "$1/etc/apt/sources.list"',
-      `--customize-hook=for d in ${mountPointChain(repo).map((d) => `"$1${d}"`).join(' ')}; do [ -d "$d" ] || continue; rmdir "$d" || break; done`,
+      `--customize-hook=for d in ${mountPointChain(repo).map((d) => `"$1"${shellQuote(d)}`).join(' ')}; do [ -d "$d" ] || continue; rmdir "$d" || break; done`,
       // apt leaves partial/ owned by root or _apt depending on what ran last; fix it as apt sets it.
       '--customize-hook=chroot "$1" chown _apt:root /var/cache/apt/archives/partial /var/lib/apt/lists/partial',
       recipe.target.release,
       rootfs,
       `deb [trusted=yes] file://${repo} ${suite} main`,
     ],
-    { env: { SOURCE_DATE_EPOCH: epoch }, purpose: 'mmdebstrap of the installer environment' },
+    { env: { SOURCE_DATE_EPOCH: epoch }, purpose: 'mmdebstrap of the installer environment', isolate: true, onLine: (l) => /^I: /.test(l) && ctx.progress(`mmdebstrap: ${l.slice(3)}`) },
   );
 
   ctx.progress('collecting kernel, initramfs and boot loaders');

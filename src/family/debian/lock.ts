@@ -2,7 +2,9 @@ import path from 'node:path';
 import { AptState, AptSource } from './apt-state';
 import { checkPins, resolveClosure, PinRef } from './resolve';
 import { BuildContext } from '../../plan/types';
-import { Lock, LockedArchive, LockedPackage, LOCK_VERSION } from '../../lockfile';
+import { Lock, LockedArchive, LockedPackage, LOCK_VERSION } from '../../lock/file';
+import { FileLock } from '../../util/flock';
+import { mkdirp } from '../../util/fsutil';
 import { keyringPath } from '../../recipe/load';
 import { XcpError } from '../../errors';
 import { hashValue } from '../../util/hash';
@@ -20,6 +22,18 @@ export async function resolveDebianLock(ctx: BuildContext, inputs: Record<string
   const { recipe } = ctx.loaded;
   const sources = aptSources(ctx);
   const stateDir = path.join(ctx.options.cacheDir, 'apt-state', hashValue(sources).slice(0, 16));
+  await mkdirp(stateDir);
+  // One resolution per apt state at a time: apt's own locking is off in the private state.
+  const held = await FileLock.acquire(`${stateDir}.lock`, `xcpbuild lock ${recipe.name}`, (holder) => ctx.progress(`waiting for ${holder} to finish with the apt state`));
+  try {
+    return await resolveWith(ctx, inputs, sources, stateDir);
+  } finally {
+    held.release();
+  }
+}
+
+async function resolveWith(ctx: BuildContext, inputs: Record<string, string>, sources: AptSource[], stateDir: string): Promise<Lock> {
+  const { recipe } = ctx.loaded;
   const apt = new AptState(stateDir, ctx.log);
   await apt.setup(sources, recipe.target.architecture);
   ctx.progress('downloading and verifying archive indexes');

@@ -2,7 +2,7 @@ import { AptState, AptSource, IndexEntry } from './apt-state';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
 import { XcpError } from '../../errors';
-import { LockedPackage } from '../../lockfile';
+import { LockedPackage } from '../../lock/file';
 import { compareDebianVersions } from '../../format/deb/version';
 
 export interface PinRef {

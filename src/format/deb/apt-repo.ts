@@ -2,16 +2,23 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Recipe } from '../../recipe/schema';
-import { Lock } from '../../lockfile';
+import { Lock } from '../../lock/file';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
 import { render, templateDir } from '../../util/templates';
 import { ContentStore } from '../../cache/store';
 import { SigningKey } from '../../signing/gpg';
 import { XcpError } from '../../errors';
+import { confine, copyVerified } from '../../util/fsutil';
+import { deb822Value } from '../../util/text';
+import { parseDeb822 } from './deb822';
+import { sha256File } from '../../util/hash';
 
 /** Only strong checksums in the indexes: apt verifies SHA256 and ignores MD5/SHA1. */
 const hashOptions = ['MD5', 'SHA1'].flatMap((h) => ['-o', `APT::FTPArchive::${h}=false`, '-o', `APT::FTPArchive::Release::${h}=false`]);
+
+/** apt-ftparchive reports unreadable or broken packages on stderr and still exits 0. */
+const ftparchiveErrors = /^(E|W):/;
 
 export function keyringName(recipe: Recipe): string {
   return `${recipe.name}-archive-keyring.gpg`;
@@ -23,16 +30,6 @@ export function metaPoolPath(component: string, name: string, file: string): str
   return `pool/${component}/${initial}/${name}/${file}`;
 }
 
-/** Links a file into the repository tree (falling back to a copy across filesystems). */
-async function place(src: string, dest: string): Promise<void> {
-  await fs.mkdir(path.dirname(dest), { recursive: true });
-  try {
-    await fs.link(src, dest);
-  } catch {
-    await fs.copyFile(src, dest);
-  }
-}
-
 export interface PublishInput {
   recipe: Recipe;
   lock: Lock;
@@ -41,37 +38,54 @@ export interface PublishInput {
   key: SigningKey;
   epoch: number;
   log: BuildLog;
+  progress: (text: string) => void;
+  notes: string[];
 }
 
 /**
  * Lays out pool/ and dists/ for the whole locked closure plus the metapackages,
- * indexes it with apt-ftparchive and signs Release with the recipe's key.
+ * indexes it with apt-ftparchive and signs Release with the recipe's key. Pool files
+ * are copies checked against the lock as they are copied, never links into the cache.
  */
 export async function publishAptRepo(root: string, input: PublishInput): Promise<void> {
   const { recipe, lock, store, metaDebs, key, epoch, log } = input;
   const component = recipe.repository.components[0];
   const arch = recipe.target.architecture;
   const placed = new Map<string, string>();
+  let n = 0;
   for (const pkg of lock.packages) {
-    const dest = path.join(root, pkg.filename);
-    if (placed.has(pkg.filename) && placed.get(pkg.filename) !== pkg.sha256) {
-      throw new XcpError(`two locked files want the pool path ${pkg.filename}`, 'build');
+    const dest = confine(root, pkg.filename, `the lock's filename for ${pkg.name}`);
+    if (placed.has(pkg.filename)) {
+      if (placed.get(pkg.filename) !== pkg.sha256) throw new XcpError(`two locked files want the pool path ${pkg.filename}`, 'invalidInput');
+      continue;
     }
-    if (!(await store.looksIntact(pkg.sha256))) {
+    if (!(await store.looksIntact(pkg.sha256, pkg.size))) {
       throw new XcpError(`${pkg.name} ${pkg.version} is not in the cache (or changed since it was verified); run xcpbuild fetch`, 'build');
     }
     placed.set(pkg.filename, pkg.sha256);
-    await place(store.pathOf(pkg.sha256), dest);
+    try {
+      await copyVerified(store.pathOf(pkg.sha256), dest, pkg.sha256, pkg.size, `${pkg.name} ${pkg.version}`);
+    } catch (err) {
+      if (err instanceof XcpError && err.kind === 'verification') {
+        await store.discard(pkg.sha256);
+        throw new XcpError(`${err.message}; the damaged cache entry was removed: run the build again to fetch it anew`, 'verification');
+      }
+      throw err;
+    }
+    if (++n % 25 === 0) input.progress(`copying the pool: ${n} of ${lock.packages.length} packages`);
   }
   for (const deb of metaDebs) {
     const name = path.basename(deb).split('_')[0];
-    await place(deb, path.join(root, metaPoolPath(component, name, path.basename(deb))));
+    const dest = confine(root, metaPoolPath(component, name, path.basename(deb)), 'a metapackage');
+    await fs.mkdir(path.dirname(dest), { recursive: true });
+    await fs.copyFile(deb, dest);
   }
 
+  input.progress('indexing (apt-ftparchive)');
   const distDir = path.join(root, 'dists', recipe.repository.codename);
   const binDir = path.join(distDir, component, `binary-${arch}`);
   await fs.mkdir(binDir, { recursive: true });
-  const packages = await run(log, 'apt-ftparchive', [...hashOptions, 'packages', 'pool'], { cwd: root, purpose: 'apt-ftparchive packages', logStdout: false });
+  const packages = await run(log, 'apt-ftparchive', [...hashOptions, 'packages', 'pool'], { cwd: root, purpose: 'apt-ftparchive packages', logStdout: false, errorLines: ftparchiveErrors });
   if (!packages.stdout.trim()) throw new XcpError('apt-ftparchive indexed no packages', 'build');
   await fs.writeFile(path.join(binDir, 'Packages'), packages.stdout);
   await fs.writeFile(path.join(binDir, 'Packages.gz'), gzipSync(Buffer.from(packages.stdout), { level: 9 }));
@@ -91,12 +105,19 @@ export async function publishAptRepo(root: string, input: PublishInput): Promise
   const release = await run(
     log,
     'apt-ftparchive',
-    [...hashOptions, ...Object.entries(fields).flatMap(([k, v]) => ['-o', `APT::FTPArchive::Release::${k}=${v}`]), 'release', '.'],
-    { cwd: distDir, purpose: 'apt-ftparchive release' },
+    [...hashOptions, ...Object.entries(fields).flatMap(([k, v]) => ['-o', `APT::FTPArchive::Release::${k}=${deb822Value(k, v)}`]), 'release', '.'],
+    { cwd: distDir, purpose: 'apt-ftparchive release', errorLines: ftparchiveErrors },
   );
   await fs.writeFile(path.join(distDir, 'Release'), release.stdout);
-  await key.clearsign(path.join(distDir, 'Release'), path.join(distDir, 'InRelease'));
-  await key.detachSign(path.join(distDir, 'Release'), path.join(distDir, 'Release.gpg'));
+  input.progress('signing');
+  const time = key.signingTimeFor(epoch);
+  if (time === undefined) {
+    input.notes.push(
+      `repo: the signing key ${key.fingerprint.slice(-16)} was created after SOURCE_DATE_EPOCH (${new Date(epoch * 1000).toISOString()}), so its signatures carry the signing time and differ between builds; see README (Signing)`,
+    );
+  }
+  await key.clearsign(path.join(distDir, 'Release'), path.join(distDir, 'InRelease'), time);
+  await key.detachSign(path.join(distDir, 'Release'), path.join(distDir, 'Release.gpg'), time);
 
   const keyring = keyringName(recipe);
   await key.exportPublic(path.join(root, keyring), false);
@@ -110,17 +131,94 @@ export async function publishAptRepo(root: string, input: PublishInput): Promise
     keyringName: keyring,
   });
   await fs.writeFile(path.join(root, `${recipe.name}.sources`), sources);
-  await clampMtimes(root, epoch);
+  await normalizeTree(root, epoch);
 }
 
-async function clampMtimes(dir: string, epoch: number): Promise<void> {
+/** Modes and mtimes independent of the umask and the clock: the tree is the same from any build. */
+async function normalizeTree(dir: string, epoch: number): Promise<void> {
   for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      await clampMtimes(full, epoch);
-      await fs.utimes(full, epoch, epoch);
-    } else if (!full.includes('/pool/')) {
-      await fs.utimes(full, epoch, epoch);
+      await normalizeTree(full, epoch);
+      await fs.chmod(full, 0o755);
+    } else {
+      await fs.chmod(full, 0o644);
     }
+    await fs.utimes(full, epoch, epoch);
   }
+  await fs.chmod(dir, 0o755);
+}
+
+/**
+ * The repository stage's check before publishing: the signatures verify against the
+ * exported keyring, every index file matches the Release's sha256, and every locked
+ * package and metapackage is in Packages with its sha256 and size, its pool file there.
+ */
+export async function checkAptRepo(root: string, recipe: Recipe, lock: Lock, metaDebs: string[], log: BuildLog): Promise<void> {
+  const problems = await auditAptRepo(root, recipe, log);
+  const dist = path.join(root, 'dists', recipe.repository.codename);
+  const component = recipe.repository.components[0];
+  const packages = parseDeb822(await fs.readFile(path.join(dist, component, `binary-${recipe.target.architecture}`, 'Packages'), 'utf8'));
+  const listed = new Map(packages.map((p) => [`${p.Package} ${p.Version} ${p.Architecture}`, p]));
+  for (const p of lock.packages) {
+    const st = listed.get(`${p.name} ${p.version} ${p.architecture}`);
+    if (!st) problems.push(`${p.name} ${p.version} is locked but not in Packages`);
+    else if (st.SHA256 !== p.sha256 || Number(st.Size) !== p.size) problems.push(`${p.name} ${p.version}: Packages lists another file than the lock`);
+  }
+  for (const deb of metaDebs) {
+    const [name, version] = path.basename(deb).split('_');
+    const st = packages.find((p) => p.Package === name && p.Version === version);
+    if (!st) problems.push(`metapackage ${name} ${version} is not in Packages`);
+    else if (st.SHA256 !== (await sha256File(deb))) problems.push(`metapackage ${name}: Packages lists another file than the one built`);
+  }
+  if (packages.length !== lock.packages.length + metaDebs.length) {
+    problems.push(`Packages lists ${packages.length} packages, expected ${lock.packages.length + metaDebs.length}`);
+  }
+  if (problems.length) throw new XcpError(`the repository is not complete; not publishing it: ${problems[0]}`, 'build', problems.slice(1, 20));
+}
+
+/** Checks a repository against its own signed indexes, as apt would: returns every problem found. */
+export async function auditAptRepo(root: string, recipe: Recipe, log: BuildLog): Promise<string[]> {
+  const problems: string[] = [];
+  const dist = path.join(root, 'dists', recipe.repository.codename);
+  const keyring = path.join(root, keyringName(recipe));
+  const inrelease = await run(log, 'gpgv', ['--keyring', keyring, '--output', '-', path.join(dist, 'InRelease')], { allowFailure: true, logStdout: false });
+  if (inrelease.exitCode !== 0) problems.push(`InRelease does not verify against ${keyringName(recipe)}`);
+  const detached = await run(log, 'gpgv', ['--keyring', keyring, path.join(dist, 'Release.gpg'), path.join(dist, 'Release')], { allowFailure: true });
+  if (detached.exitCode !== 0) problems.push(`Release.gpg does not verify against ${keyringName(recipe)}`);
+  let release: string;
+  try {
+    release = await fs.readFile(path.join(dist, 'Release'), 'utf8');
+  } catch {
+    return [...problems, 'Release is missing'];
+  }
+  if (inrelease.exitCode === 0 && inrelease.stdout !== release) problems.push('InRelease and Release differ');
+  const sha = /^SHA256:\n((?: .+\n?)+)/m.exec(release)?.[1] ?? '';
+  const indexes = sha
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.trim().split(/\s+/));
+  if (!indexes.length) problems.push('Release lists no SHA256 index files');
+  for (const [hash, size, name] of indexes) {
+    const file = path.join(dist, name);
+    const st = await fs.stat(file).catch(() => undefined);
+    if (!st) problems.push(`${name} is listed in Release but missing`);
+    else if (st.size !== Number(size) || (await sha256File(file)) !== hash) problems.push(`${name} does not match Release`);
+  }
+  const component = recipe.repository.components[0];
+  const packagesFile = path.join(dist, component, `binary-${recipe.target.architecture}`, 'Packages');
+  const packages = parseDeb822(await fs.readFile(packagesFile, 'utf8').catch(() => ''));
+  for (const p of packages) {
+    let file: string;
+    try {
+      file = confine(root, p.Filename ?? '', `Filename of ${p.Package}`);
+    } catch (err) {
+      problems.push((err as Error).message);
+      continue;
+    }
+    const st = await fs.stat(file).catch(() => undefined);
+    if (!st) problems.push(`${p.Filename}: missing`);
+    else if (st.size !== Number(p.Size) || (await sha256File(file)) !== p.SHA256) problems.push(`${p.Filename}: does not match Packages (damaged)`);
+  }
+  return problems;
 }

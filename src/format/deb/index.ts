@@ -1,39 +1,52 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BuildContext } from '../../plan/types';
-import { PackageFormat } from '../../family';
+import { PackageFormat } from '..';
 import { buildMetapackage, metapackageSpecs } from './metapackage';
-import { publishAptRepo } from './apt-repo';
+import { publishAptRepo, checkAptRepo, auditAptRepo } from './apt-repo';
+import { compareDebianVersions } from './version';
 import { XcpError } from '../../errors';
 
+async function builtDebs(dir: string): Promise<string[]> {
+  return (await fs.readdir(dir)).filter((f) => f.endsWith('.deb')).sort().map((f) => path.join(dir, f));
+}
+
+function lockOf(ctx: BuildContext) {
+  if (!ctx.lock) throw new XcpError('no lock; run xcpbuild lock', 'invalidInput');
+  return ctx.lock;
+}
+
+/** The deb format: dpkg-deb packages and a signed apt repository (apt-ftparchive, gpg). */
 export const debFormat: PackageFormat = {
   id: 'deb',
   module: 'format/deb/index',
-  async buildMetapackages(ctx: BuildContext, outDir: string): Promise<string[]> {
+  compareVersions: compareDebianVersions,
+  async buildMetapackages(ctx, outDir) {
     const work = path.join(outDir, '.tree');
-    const debs = [];
     for (const spec of metapackageSpecs(ctx.loaded.recipe)) {
       ctx.progress(`building ${spec.name} ${spec.version}`);
-      debs.push(await buildMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work));
+      await buildMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work);
     }
     await fs.rm(work, { recursive: true, force: true });
-    return debs;
   },
-  async publishRepository(ctx: BuildContext, outDir: string, metaDir: string): Promise<void> {
-    if (!ctx.lock) throw new XcpError('no lock; run xcpbuild lock', 'invalidInput');
-    const metaDebs = (await fs.readdir(metaDir)).filter((f) => f.endsWith('.deb')).map((f) => path.join(metaDir, f));
-    ctx.progress('laying out pool/ and indexing');
+  async publishRepository(ctx, outDir, metaDir) {
     await publishAptRepo(outDir, {
       recipe: ctx.loaded.recipe,
-      lock: ctx.lock,
+      lock: lockOf(ctx),
       store: await ctx.store(),
-      metaDebs,
+      metaDebs: await builtDebs(metaDir),
       key: await ctx.signingKey(),
       epoch: ctx.sourceDateEpoch(),
       log: ctx.log,
+      progress: (t) => ctx.progress(t),
+      notes: ctx.notes,
     });
   },
-  repositoryMarker(recipe) {
-    return path.join('dists', recipe.repository.codename, 'InRelease');
+  async checkRepository(ctx, dir) {
+    ctx.progress('checking the repository before publishing it');
+    await checkAptRepo(dir, ctx.loaded.recipe, lockOf(ctx), await builtDebs(path.join(ctx.outDir, 'meta')), ctx.log);
+  },
+  verifyRepository(ctx, dir) {
+    return auditAptRepo(dir, ctx.loaded.recipe, ctx.log);
   },
 };

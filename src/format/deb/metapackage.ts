@@ -6,6 +6,7 @@ import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
 import { render, templateDir } from '../../util/templates';
 import { controlDescription } from './deb822';
+import { confine } from '../../util/fsutil';
 
 export interface MetapackageSpec {
   name: string;
@@ -47,7 +48,7 @@ function rfc2822(epoch: number): string {
 /** Builds one metapackage .deb with dpkg-deb; file modes, owners and mtimes are fixed for reproducibility. */
 export async function buildMetapackage(log: BuildLog, spec: MetapackageSpec, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
   const tpl = templateDir('deb');
-  const tree = path.join(workDir, spec.name);
+  const tree = confine(workDir, spec.name, 'a metapackage name');
   const doc = path.join(tree, 'usr/share/doc', spec.name);
   await fs.mkdir(path.join(tree, 'DEBIAN'), { recursive: true });
   await fs.mkdir(doc, { recursive: true });
@@ -74,7 +75,7 @@ export async function buildMetapackage(log: BuildLog, spec: MetapackageSpec, rec
   });
   await fs.writeFile(path.join(tree, 'DEBIAN/control'), control);
   await normalizeTree(tree, epoch);
-  const out = path.join(outDir, debFileName(spec.name, spec.version, 'all'));
+  const out = confine(outDir, debFileName(spec.name, spec.version, 'all'), 'a metapackage file name');
   await run(log, 'dpkg-deb', ['--root-owner-group', '-Zxz', '--build', tree, out], {
     env: { SOURCE_DATE_EPOCH: String(epoch) },
     purpose: `dpkg-deb building ${spec.name}`,
@@ -102,5 +103,6 @@ async function normalizeTree(dir: string, epoch: number): Promise<void> {
     }
     await fs.utimes(full, epoch, epoch);
   }
+  await fs.chmod(dir, 0o755);
   await fs.utimes(dir, epoch, epoch);
 }

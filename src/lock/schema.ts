@@ -1,0 +1,65 @@
+import { Type, Static } from '@sinclair/typebox';
+import { Name, Url, Sha256, PackageVersion, Line } from '../recipe/strings';
+
+/**
+ * The lock file format. A lock comes from many hands (committed, reviewed, merged) and
+ * its filenames become paths on disk, so it is validated as strictly as a recipe.
+ */
+export const LOCK_VERSION = 1;
+
+/** pool/… below an archive: plain segments only, no `..`, no absolute path. */
+const PoolPath = Type.String({
+  maxLength: 500,
+  pattern: '^pool/([A-Za-z0-9+_~][A-Za-z0-9+._~-]*/)*[A-Za-z0-9+_~][A-Za-z0-9+._~%:-]*\\.(deb|rpm)$',
+  description: "the file's path below the archive URL: pool/…/name_version_arch.deb, plain segments only",
+});
+
+export const LockedPackage = Type.Object(
+  {
+    name: Name('a package name'),
+    version: PackageVersion,
+    architecture: Type.String({ pattern: '^[a-z0-9_]+$', maxLength: 32, description: 'an architecture, e.g. amd64 or all' }),
+    sha256: Sha256,
+    size: Type.Integer({ minimum: 0, maximum: 8 * 1024 ** 3, description: 'the file size in bytes' }),
+    archive: Name('the name of a recipe archive'),
+    suite: Type.String({ maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9./_-]*$', description: 'the suite the file was found in' }),
+    filename: PoolPath,
+    source: Name('the source package name'),
+  },
+  { additionalProperties: false, description: 'one locked package file' },
+);
+
+export const LockedArchive = Type.Object(
+  {
+    name: Name('the name of a recipe archive'),
+    uri: Url('the archive URL'),
+    suite: Type.String({ maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9./_-]*$', description: 'a suite' }),
+    inRelease: Sha256,
+    date: Type.String({ maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*$', description: 'the Date field of the InRelease file' }),
+  },
+  { additionalProperties: false, description: 'an archive state the closure was resolved against' },
+);
+
+const Closure = (description: string) => Type.Array(LockedPackage, { maxItems: 20000, description });
+
+export const Lock = Type.Object(
+  {
+    lockVersion: Type.Literal(LOCK_VERSION, { description: `the lock format version: ${LOCK_VERSION}` }),
+    recipe: Name('the recipe name'),
+    inputs: Type.Record(Type.String({ maxLength: 100, pattern: '^[A-Za-z0-9 ._/()-]+$' }), Type.String({ pattern: '^[0-9a-f]{64}$' }), {
+      maxProperties: 50,
+      description: 'digests of the recipe fields and keyrings that decide the closure',
+    }),
+    resolvedAt: Type.String({ pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d+)?Z$', description: 'when the closure was resolved, as an ISO 8601 UTC time' }),
+    archives: Type.Array(LockedArchive, { maxItems: 100, description: 'the archive states the closure was resolved against' }),
+    packages: Closure('the install closure of the target system'),
+    installer: Type.Optional(Closure('the packages of the installer environment')),
+    test: Type.Optional(Closure('test-only packages the boot test installs (never in the production image)')),
+    note: Type.Optional(Line('a free comment', 500)),
+  },
+  { additionalProperties: false, description: 'an xcpbuild lock' },
+);
+
+export type Lock = Static<typeof Lock>;
+export type LockedPackage = Static<typeof LockedPackage>;
+export type LockedArchive = Static<typeof LockedArchive>;

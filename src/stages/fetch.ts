@@ -1,0 +1,70 @@
+import path from 'node:path';
+import { StageDefinition } from '../plan/types';
+import { allLockedFiles } from '../lock/file';
+import { downloadAll } from '../cache/download';
+import { XcpError } from '../errors';
+import { requireLock, closureDigest, stageDir } from './common';
+import { writeFileAtomic, mkdirp } from '../util/fsutil';
+import { readStamp } from '../plan/stamp';
+import { promises as fs } from 'node:fs';
+
+const RECORD = 'fetched.json';
+
+/** fetch: every locked file into the content-addressed cache, verified by sha256 (the only networked step besides lock). */
+export const fetchStage: StageDefinition = {
+  id: 'fetch',
+  makes: 'every locked file in the content-addressed cache, verified by sha256',
+  deps: ['lock'],
+  network: true,
+  enabled: () => true,
+  output: (ctx) => stageDir(ctx, 'fetch'),
+  async inputs(ctx) {
+    return { lock: closureDigest(allLockedFiles(requireLock(ctx))) };
+  },
+  build() {
+    throw new Error('fetch runs itself');
+  },
+  custom: {
+    async previous(ctx) {
+      try {
+        return (JSON.parse(await fs.readFile(path.join(stageDir(ctx, 'fetch'), RECORD), 'utf8')) as { inputs: Record<string, string> }).inputs;
+      } catch {
+        return (await readStamp(stageDir(ctx, 'fetch')))?.inputs;
+      }
+    },
+    async damaged(ctx) {
+      const store = await ctx.store();
+      let missing = 0;
+      for (const p of allLockedFiles(requireLock(ctx))) if (!(await store.looksIntact(p.sha256, p.size))) missing++;
+      return missing ? `${missing} cached file(s) missing or changed` : undefined;
+    },
+    outputDigest: async (ctx) => closureDigest(allLockedFiles(requireLock(ctx))),
+    async run(ctx, inputs) {
+      const lock = requireLock(ctx);
+      const store = await ctx.store();
+      const uris = new Map(ctx.loaded.recipe.archives.map((a) => [a.name, (ctx.options.mirrors[a.name] ?? a.uri).replace(/\/+$/, '')]));
+      const items = allLockedFiles(lock).map((p) => {
+        const base = uris.get(p.archive);
+        if (!base) throw new XcpError(`the lock names archive "${p.archive}" (for ${p.name}), which the recipe does not have; run xcpbuild lock`, 'invalidInput');
+        return { url: `${base}/${p.filename}`, sha256: p.sha256, size: p.size, label: `${p.name} ${p.version}` };
+      });
+      if (ctx.options.offline) {
+        const missing = [];
+        for (const i of items) if (!(await store.has(i.sha256, i.size))) missing.push(i.label);
+        if (missing.length) throw new XcpError(`--offline, but ${missing.length} locked file(s) are not in the cache: ${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}`, 'network');
+      }
+      const mib = (n: number) => (n / 1048576).toFixed(1);
+      const result = await downloadAll(store, items, ctx.log, {
+        concurrency: 6,
+        attempts: 5,
+        backoffMs: 500,
+        idleTimeoutMs: 30000,
+        onProgress: (done, total, files, totalFiles) => ctx.progress(`${mib(done)} / ${mib(total)} MiB, ${files}/${totalFiles} files`),
+      });
+      ctx.notes.push(`fetch: ${result.downloaded} file(s) downloaded (${mib(result.bytes)} MiB), ${items.length - result.downloaded} already cached`);
+      const dir = stageDir(ctx, 'fetch');
+      await mkdirp(dir);
+      await writeFileAtomic(path.join(dir, RECORD), JSON.stringify({ inputs, files: items.map((i) => ({ sha256: i.sha256, url: i.url })) }, null, 1) + '\n');
+    },
+  },
+};

@@ -1,0 +1,67 @@
+import { promises as fs } from 'node:fs';
+import { StageDefinition } from '../plan/types';
+import { familyOf } from '../family';
+import { readLock, writeLock, diffClosures, formatLockDiff } from '../lock/file';
+import { keyringPath } from '../recipe/load';
+import { hashValue, sha256 } from '../util/hash';
+import { XcpError } from '../errors';
+import { displayPath } from '../util/paths';
+
+/** lock: resolves the recipe into the pinned closure with sha256s (network: the archives' indexes). */
+export const lockStage: StageDefinition = {
+  id: 'lock',
+  makes: 'recipes/<name>.lock: the pinned install closure with sha256s',
+  deps: [],
+  network: true,
+  enabled: () => true,
+  output: (ctx) => ctx.loaded.lockFile,
+  async inputs(ctx) {
+    const r = ctx.loaded.recipe;
+    const keyrings: string[] = [];
+    for (const a of r.archives) keyrings.push(sha256(await fs.readFile(keyringPath(ctx.loaded, a.keyring))));
+    return {
+      'recipe.target': hashValue(r.target),
+      'recipe.archives': hashValue(r.archives),
+      'recipe.base': hashValue(r.base),
+      'recipe.packages': hashValue(r.packages),
+      'recipe.installer': hashValue(r.installer ?? null),
+      'archive keyrings': hashValue(keyrings),
+    };
+  },
+  build() {
+    throw new Error('lock runs itself');
+  },
+  custom: {
+    async previous(ctx) {
+      if (ctx.options.updateLock) return { 'lock --update': 'requested' };
+      return ctx.lock?.inputs;
+    },
+    damaged: async () => undefined,
+    outputDigest: async (ctx) => (ctx.lock ? hashValue(ctx.lock.packages) : undefined),
+    async run(ctx, inputs) {
+      const old = ctx.lock ?? (await readLock(ctx.loaded.lockFile).catch(() => undefined));
+      if (ctx.options.offline || ctx.options.locked) {
+        const why = old ? 'is out of date with the recipe' : 'does not exist';
+        throw new XcpError(`${displayPath(ctx.loaded.lockFile)} ${why}; run xcpbuild lock (not allowed with --${ctx.options.offline ? 'offline' : 'locked'})`, 'invalidInput');
+      }
+      const family = familyOf(ctx.loaded.recipe);
+      const lock = await family.resolveLock(ctx, inputs);
+      const closures = ['packages', 'installer', 'test'] as const;
+      const diffs = closures.map((c) => diffClosures(old?.[c] ?? [], lock[c] ?? []));
+      const changes = diffs.reduce((n, d) => n + d.added.length + d.removed.length + d.changed.length, 0);
+      if (old && changes === 0) lock.resolvedAt = old.resolvedAt;
+      await writeLock(ctx.loaded.lockFile, lock);
+      ctx.lock = lock;
+      const d = diffs[0];
+      const mib = (lock.packages.reduce((s, p) => s + p.size, 0) / 1048576).toFixed(1);
+      ctx.notes.push(`lock: ${d.added.length} added, ${d.removed.length} removed, ${d.changed.length} changed; ${lock.packages.length} packages, ${mib} MiB`);
+      if (old) ctx.notes.push(...formatLockDiff(d, family.format.compareVersions));
+      closures.slice(1).forEach((c, i) => {
+        const list = lock[c];
+        if (!list) return;
+        ctx.notes.push(`lock: ${c === 'installer' ? 'installer environment' : 'boot-test closure'}: ${list.length} packages`);
+        if (old) ctx.notes.push(...formatLockDiff(diffs[i + 1], family.format.compareVersions).map((l) => `${c} ${l}`));
+      });
+    },
+  },
+};
