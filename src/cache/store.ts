@@ -5,10 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { sha256File } from '../util/hash';
 import { exists, mkdirp, processGone } from '../util/fsutil';
 import { XcpError, describeSystemError } from '../errors';
-import { checkedPath } from '../util/env';
 
 export function defaultCacheDir(): string {
-  if (process.env.XCPBUILD_CACHE) return checkedPath(process.env.XCPBUILD_CACHE, 'XCPBUILD_CACHE');
+  if (process.env.XCPBUILD_CACHE) return process.env.XCPBUILD_CACHE;
   const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
   return path.join(base, 'xcpbuild');
 }

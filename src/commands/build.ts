@@ -22,7 +22,7 @@ export async function lockOutput(session: Session, outDir: string): Promise<void
   const lock = await FileLock.acquire(path.join(outDir, '.lock'), `xcpbuild ${process.argv.slice(2).map((a) => printable(a, 100)).join(' ')}`, (holder) => {
     const line = `waiting for another build of ${displayPath(outDir)} to finish (${holder})`;
     session.log?.line(line);
-    if (!session.json) process.stderr.write(`xcpbuild: ${line}\n`);
+    process.stderr.write(`xcpbuild: ${line}\n`);
   });
   onCleanup(() => lock.release());
   const swept = await sweepStaging(outDir);

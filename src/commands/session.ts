@@ -48,7 +48,7 @@ export class Session {
     const g = this.opts();
     return {
       outRoot: checkedPath(g.out, '--out'),
-      cacheDir: checkedPath(g.cache, '--cache'),
+      cacheDir: checkedPath(g.cache, process.env.XCPBUILD_CACHE === g.cache ? 'XCPBUILD_CACHE' : '--cache'),
       offline: g.offline,
       locked: g.locked,
       key: signingKeySource(g.signingKey, g.signingKeyPassphraseFile),

@@ -5,6 +5,7 @@ import { readStamp, writeStamp, damageOf } from './stamp';
 import { stagesFor } from '../stages';
 import { makeStagingDir, publishDir } from '../util/fsutil';
 import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { XcpError } from '../errors';
 
 export interface StageResult {
@@ -82,17 +83,30 @@ const progressIntervalMs = process.stdout.isTTY ? 200 : 2000;
 
 export type RendererChoice = 'default' | 'simple' | 'silent';
 
+/** Every output's file times are SOURCE_DATE_EPOCH: outputs do not depend on when they were built. */
+async function clampTimes(dir: string, epoch: number): Promise<void> {
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) await clampTimes(full, epoch);
+    await fs.lutimes(full, epoch, epoch);
+  }
+  await fs.lutimes(dir, epoch, epoch);
+}
+
 async function buildInStaging(stage: StageDefinition, ctx: BuildContext, inputs: Inputs): Promise<string> {
   const finalDir = stage.output(ctx);
   const staging = await makeStagingDir(finalDir);
   try {
     await stage.build(ctx, staging);
     await stage.selfCheck?.(ctx, staging);
+    await clampTimes(staging, ctx.sourceDateEpoch());
     const stamp = await writeStamp(stage.id, staging, inputs);
     await publishDir(staging, finalDir);
     return stamp.outputDigest;
   } catch (err) {
     await fs.rm(staging, { recursive: true, force: true });
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e.code === 'string' && typeof e.syscall === 'string' && !e.path) e.path = staging;
     throw err;
   }
 }
@@ -148,6 +162,8 @@ export async function execute(ctx: BuildContext, target: StageId, renderer: Rend
     {
       concurrent: false,
       exitOnError: true,
+      // xcpbuild handles SIGINT itself (cleanup, then exit 130); listr2 would exit 127 at once.
+      registerSignalListeners: false,
       renderer,
       fallbackRenderer: renderer === 'silent' ? 'silent' : 'simple',
       rendererOptions: { collapseErrors: false, showErrorMessage: false },

@@ -153,11 +153,25 @@ export async function copyVerified(src: string, dest: string, sha256: string, si
       cb(null, chunk);
     },
   });
-  await pipeline(createReadStream(src), tap, createWriteStream(dest, { mode: 0o644 }));
+  await withPath(dest, () => pipeline(createReadStream(src), tap, createWriteStream(dest, { mode: 0o644 })));
   const got = hash.digest('hex');
   if (bytes !== size || got !== sha256) {
     await fs.rm(dest, { force: true });
     throw new XcpError(`${label}: the cached file ${src} does not match the lock (${bytes !== size ? `size ${bytes}, expected ${size}` : `sha256 ${got}`})`, 'verification');
+  }
+}
+
+/**
+ * Runs `fn`, giving a system error that lacks a path (a write that hit a full disk,
+ * say) the path of the file being written, so the one-line error can name it.
+ */
+export async function withPath<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e && typeof e.code === 'string' && !e.path) e.path = file;
+    throw err;
   }
 }
 

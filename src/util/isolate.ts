@@ -1,4 +1,12 @@
 /**
+ * `cmd` killed by the kernel when xcpbuild dies, however it dies (parent-death
+ * signal): no tool keeps writing into a staging directory after its build was killed.
+ */
+export function tiedToUs(cmd: string, args: string[]): [string, string[]] {
+  return ['setpriv', ['--pdeathsig', 'KILL', '--', cmd, ...args]];
+}
+
+/**
  * The command line that runs `cmd` in private mount and PID namespaces, tied to this
  * process: if xcpbuild dies (even by kill -9), the kernel sends SIGKILL to unshare
  * (parent-death signal), unshare kills the namespace's first process, and the kernel

@@ -1,25 +1,35 @@
-import { createWriteStream, mkdirSync, WriteStream } from 'node:fs';
+import { openSync, writeSync, closeSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
 /**
  * One log file per build, holding every command run and everything it printed.
- * With `verbose`, the same lines also go to stderr.
+ * With `verbose`, the same lines also go to stderr. Writes are synchronous and a
+ * failed write (a full disk) drops that line only: the log must still take the
+ * final error once the failed build has freed its staging space.
  */
 export class BuildLog {
-  private stream: WriteStream | undefined;
+  private fd: number | undefined;
+  private lost = 0;
   constructor(
     readonly file: string | undefined,
     private readonly verbose: boolean,
   ) {
     if (file) {
       mkdirSync(path.dirname(file), { recursive: true });
-      this.stream = createWriteStream(file, { flags: 'a' });
+      this.fd = openSync(file, 'a', 0o644);
     }
   }
 
   line(text: string): void {
-    const stamped = `${new Date().toISOString()} ${text}`;
-    this.stream?.write(`${stamped}\n`);
+    if (this.fd !== undefined) {
+      const pending = this.lost ? `${new Date().toISOString()} (${this.lost} log line(s) lost: the disk was full)\n` : '';
+      try {
+        writeSync(this.fd, `${pending}${new Date().toISOString()} ${text}\n`);
+        this.lost = 0;
+      } catch {
+        this.lost++;
+      }
+    }
     if (this.verbose) process.stderr.write(`${text}\n`);
   }
 
@@ -28,9 +38,15 @@ export class BuildLog {
   }
 
   async close(): Promise<void> {
-    const s = this.stream;
-    this.stream = undefined;
-    if (s) await new Promise<void>((resolve) => s.end(resolve));
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) {
+      try {
+        closeSync(fd);
+      } catch {
+        // nothing left to do
+      }
+    }
   }
 }
 

@@ -1,7 +1,7 @@
 import execa from 'execa';
 import { BuildLog } from './log';
 import { XcpError, ExitCodeName } from '../errors';
-import { isolated } from './isolate';
+import { isolated, tiedToUs } from './isolate';
 import { printable } from './text';
 
 export interface RunOptions {
@@ -36,7 +36,7 @@ export interface RunResult {
 /** Runs an external tool, logging the command line and its output to the build log. */
 export async function run(log: BuildLog, cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   log.line(`$ ${[cmd, ...args].map(quoteForLog).join(' ')}${opts.isolate ? '   (in private mount/PID namespaces)' : ''}`);
-  const [file, argv] = opts.isolate ? isolated(cmd, args) : [cmd, args];
+  const [file, argv] = opts.isolate ? isolated(cmd, args) : tiedToUs(cmd, args);
   let result;
   try {
     const child = execa(file, argv, {

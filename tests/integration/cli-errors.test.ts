@@ -102,4 +102,47 @@ describe('bad input gets a clear error and a meaningful exit code', () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toMatch(/unknown command/);
   });
+
+  test.each([
+    ['a missing argument', ['validate'], /missing required argument 'recipe'/],
+    ['an unknown option', ['validate', '--frobnicate', 'xcp-bookworm'], /unknown option '--frobnicate'/],
+    ['an unknown stage', ['plan', '--target', 'bogus', 'xcp-bookworm'], /option '--target <stage>' argument 'bogus' is invalid. Allowed choices are lock, fetch, meta, repo, installer, iso/],
+    ['a bad firmware', ['boot-test', '--firmware', 'coreboot', path.join(projectRoot, 'package.json')], /--firmware: expected bios, uefi, both or a list such as bios,uefi; found "coreboot"/],
+    ['a bad mirror', ['--mirror', 'debian', 'fetch', 'xcp-bookworm'], /--mirror: expected ARCHIVE=URL/],
+  ])('%s exits 2', (_what, args, message) => {
+    const res = xcpbuild(args);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(message);
+  });
+
+  test('with --json every outcome is one JSON document, usage errors included', () => {
+    const usage = xcpbuild(['--json', 'validate']);
+    expect(usage.code).toBe(2);
+    expect(json<{ ok: boolean; error: { kind: string; message: string } }>(usage)).toMatchObject({ ok: false, error: { kind: 'usage', message: "missing required argument 'recipe'" } });
+    const keys = path.join(dir, 'keys');
+    const first = json<{ ok: boolean; created: boolean }>(xcpbuild(['--json', 'genkey', '--dir', keys]));
+    expect(first).toMatchObject({ ok: true, created: true });
+    const again = json<{ ok: boolean; created: boolean; secret: string }>(xcpbuild(['--json', 'genkey', '--if-missing', '--dir', keys]));
+    expect(again).toMatchObject({ ok: true, created: false, secret: path.join(keys, 'dev.key.asc') });
+    const fail = xcpbuild(['--json', 'genkey', '--dir', keys]);
+    expect(fail.code).toBe(2);
+    expect(json<{ error: { message: string } }>(fail).error.message).toMatch(/a key already exists/);
+  });
+
+  test('a recipe far larger than any recipe is refused before it is parsed', () => {
+    const file = path.join(dir, 'huge.yaml');
+    writeFileSync(file, Buffer.concat([Buffer.from(`${good}\n# `), Buffer.alloc(50 * 1024 * 1024 - good.length - 3, 'a')]));
+    const started = Date.now();
+    const res = xcpbuild(['validate', file]);
+    expectCleanFailure(res, 3);
+    expect(res.stderr).toMatch(/recipe .*huge\.yaml is 50\.0 MiB; a recipe is at most 1 MiB/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
+  test('bad environment values are named', () => {
+    expect(xcpbuild(['plan', 'xcp-bookworm'], { env: { SOURCE_DATE_EPOCH: 'yesterday' } }).stderr).toMatch(/SOURCE_DATE_EPOCH: expected a whole number of seconds/);
+    const proc = xcpbuild(['fetch', 'xcp-bookworm'], { env: { XCPBUILD_CACHE: '/proc/self/xcpbuild-cache' } });
+    expectCleanFailure(proc, 3);
+    expect(proc.stderr).toMatch(/XCPBUILD_CACHE: \/proc\/self\/xcpbuild-cache is on a kernel pseudo file system/);
+  });
 });
