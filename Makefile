@@ -1,29 +1,40 @@
 # xcpbuild — see README.md. `make iso` sets up a fresh Debian 12 machine and builds the
-# default recipe's appliance ISO (and its signed apt repository); `make test` runs the tests.
+# default recipe's appliance ISO (and its signed apt repository); `make test` runs the
+# tests, the full boot test of the ISO under BIOS and UEFI included.
 RECIPE ?= xcp-bookworm
 XCPBUILD = node dist/cli.js
 SUDO ?= $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+# Where `make test` builds and boot-tests its ISO: never the user's out/.
+TEST_OUT ?= .test-out
 
 # Debian packages the pipeline and its tests drive for real.
 SYSTEM_PACKAGES = apt-utils dpkg-dev gnupg gpgv xz-utils mmdebstrap debian-archive-keyring \
 	lintian nginx-light ca-certificates xorriso mtools dosfstools squashfs-tools grub-common \
-	qemu-system-x86 qemu-utils ovmf
+	qemu-system-x86 qemu-utils ovmf util-linux fdisk
+# Only for `make repro`: what compares two builds.
+REPRO_PACKAGES = diffoscope-minimal faketime
 
-.PHONY: all setup system-deps node-deps build repo iso e2e test test-unit bench schema clean
+SOURCES = $(shell find src -name '*.ts') tsconfig.json
+
+.PHONY: all setup system-deps node-deps build repo iso e2e test test-unit bench chaos repro schema clean
 
 all: iso
 
 setup: system-deps node-deps build
 
 # Installs only what is missing, so a second run costs a dpkg-query.
-system-deps:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do \
+define install_missing
+	@missing=$$(for p in $(1); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing: $$missing"; \
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+
+system-deps:
+	$(call install_missing,$(SYSTEM_PACKAGES))
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
@@ -31,10 +42,14 @@ node_modules/.package-lock.json: package-lock.json
 
 node-deps: node_modules/.package-lock.json
 
-build: node-deps
+# Compiled only when a source changed: a no-op `make iso` does not recompile.
+dist/cli.js: $(SOURCES) node_modules/.package-lock.json
 	npx tsc -p tsconfig.json
+	@touch $@
 
-# The main job: the signed apt repository of the default recipe (out/$(RECIPE)/repo).
+build: dist/cli.js
+
+# The signed apt repository of the default recipe (out/$(RECIPE)/repo).
 repo: setup
 	$(XCPBUILD) genkey --if-missing
 	$(XCPBUILD) repo $(RECIPE)
@@ -44,24 +59,43 @@ iso: setup
 	$(XCPBUILD) genkey --if-missing
 	$(XCPBUILD) iso $(RECIPE)
 
-# The long end-to-end suite: unattended install + first boot + toolstack checks, BIOS and UEFI.
+# The boot test of the user's ISO: unattended install + first boot + the checks, BIOS and UEFI.
 e2e: iso
 	$(XCPBUILD) boot-test out/$(RECIPE)/iso/$$(ls out/$(RECIPE)/iso | grep '\.iso$$')
 
+# Everything: the jest suites (unit, integration, a short chaos run), then the full boot
+# test of the ISO those suites built, under BIOS and UEFI side by side.
 test: setup
+	npx tsc -p tests/tsconfig.json
 	$(XCPBUILD) genkey --if-missing
 	npx jest --runInBand
+	$(XCPBUILD) --out $(TEST_OUT) --locked iso $(RECIPE)
+	$(XCPBUILD) --out $(TEST_OUT) boot-test --firmware bios,uefi $(TEST_OUT)/$(RECIPE)/iso/$$(ls $(TEST_OUT)/$(RECIPE)/iso | grep '\.iso$$')
 
 test-unit: build
+	npx tsc -p tests/tsconfig.json
 	npx jest tests/unit
+
+# 20 builds killed at random points and 10 rounds of concurrent builds; prints the counts.
+chaos: setup
+	$(XCPBUILD) genkey --if-missing
+	CHAOS_KILLS=20 CHAOS_ROUNDS=10 npx jest --runInBand tests/chaos
+
+# Two builds of the ISO in two environments (path, cache, umask, time zone, locale,
+# clock); compares every sha256, and runs diffoscope on a difference.
+repro: setup
+	$(call install_missing,$(REPRO_PACKAGES))
+	$(XCPBUILD) genkey --if-missing
+	bash bench/repro.sh $(RECIPE)
 
 bench: setup
 	$(XCPBUILD) genkey --if-missing
 	bash bench/repo.sh $(RECIPE)
 	bash bench/iso.sh $(RECIPE)
+	bash bench/boot.sh $(RECIPE)
 
 schema: build
 	node dist/tools/write-schema.js
 
 clean:
-	rm -rf dist out
+	rm -rf dist out $(TEST_OUT)

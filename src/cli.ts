@@ -44,7 +44,7 @@ program
   .description(
     'Build signed package repositories, the xenserver-core and xcp-full metapackages and the Xen appliance ISO from a recipe.\n\n' +
       'A recipe (recipes/<name>.yaml) pins Xen, the dom0 kernel, the toolstack and the storage and network packages. ' +
-      'Every build is planned as a graph of stages (lock → fetch → meta → repo; fetch → installer; repo + installer → iso); ' +
+      'Every build is planned as a graph of stages (lock → fetch → meta → repo → image → installer → iso); ' +
       'a stage runs only when one of its inputs changed, and says which. RECIPE is a path or a name under recipes/.',
   )
   .addOption(new Option('--out <dir>', 'where outputs go (<dir>/<recipe name>/<stage>)').default('out'))
@@ -90,7 +90,7 @@ program
     else console.log(`${displayPath(loaded.file)}: valid`);
   });
 
-const targets: StageId[] = ['lock', 'fetch', 'meta', 'repo', 'installer', 'iso'];
+const targets: StageId[] = ['lock', 'fetch', 'meta', 'repo', 'image', 'installer', 'iso'];
 program
   .command('plan')
   .argument('<recipe>', 'recipe path or name')
@@ -110,7 +110,8 @@ const stageCommands: { name: StageId; summary: string }[] = [
   { name: 'fetch', summary: 'download every locked package into the cache (parallel, resumable, sha256-verified)' },
   { name: 'meta', summary: 'build the metapackages (.deb) whose Depends pin the recipe packages with (= version)' },
   { name: 'repo', summary: 'publish the signed apt repository (whole closure + metapackages) to <out>/<name>/repo' },
-  { name: 'installer', summary: 'build the installer environment (kernel, live-boot initramfs, squashfs root) from the lock' },
+  { name: 'image', summary: 'build the target system image from the signed repository (what the installer copies onto the disk)' },
+  { name: 'installer', summary: "build the installer environment: the installer's layer over the image, kernel and live-boot initramfs" },
   { name: 'iso', summary: 'build the hybrid BIOS/UEFI appliance ISO (<name>-<version>-amd64.iso and .sha256)' },
 ];
 for (const c of stageCommands) {

@@ -7,11 +7,16 @@ import { run } from '../util/proc';
 import { render, templateDir } from '../util/templates';
 import { Firmware, runQemu, ovmf } from './qemu';
 import { hashValue } from '../util/hash';
-import { exists, writeFileAtomic } from '../util/fsutil';
+import { exists, writeFileAtomic, copyVerified } from '../util/fsutil';
 import { displayPath } from '../util/paths';
+import { ContentStore } from '../cache/store';
+import { XcpError } from '../errors';
 
 /** A hash of a random password nobody knows: the test logs in through the check service, never with it. */
-const testRootHash = '$6$xcpboottest$E0cCRp1L/BdnWgj2T4GOh9EIPBZsak7wYss7FpWQ.xQQx0qww0hExhXBJYHxCfFRQYjXB.7s74MlkJ40FvyTf.';
+export const testRootHash = '$6$xcpboottest$E0cCRp1L/BdnWgj2T4GOh9EIPBZsak7wYss7FpWQ.xQQx0qww0hExhXBJYHxCfFRQYjXB.7s74MlkJ40FvyTf.';
+
+/** Each firmware's install also tries one of the two bridge back-ends, so one run covers both. */
+export const networkBackendOf: Record<Firmware, 'bridge' | 'openvswitch'> = { bios: 'bridge', uefi: 'openvswitch' };
 
 export interface CheckResult {
   firmware: Firmware;
@@ -25,7 +30,11 @@ export interface BootTestReport {
   firmware: Firmware;
   ok: boolean;
   installSeconds: number;
+  /** True when the install ran to its end (or a previous successful one was reused). */
+  installed: boolean;
   bootSeconds: number;
+  /** True when the first boot reached the end of its checks. */
+  booted: boolean;
   checks: CheckResult[];
   logs: string[];
   failure?: string;
@@ -40,6 +49,7 @@ export interface BootTestOptions {
   /** Skip the install when the disk already holds a successful install of this same ISO. */
   reuseInstall: boolean;
   progress: (text: string) => void;
+  store: ContentStore;
 }
 
 /** What a successful install run leaves next to its disk, so a later run can reuse it. */
@@ -57,70 +67,136 @@ interface InstallRecord {
  */
 const installTimeFiles = ['late.sh', 'run-checks.sh', 'xcp-boot-check.service', 'x86_xcp-tcg.xml'];
 
-/** The checks the boot test requires, in the order the check service runs them. */
-export const requiredChecks = ['xl-info', 'xl-list', 'virsh-list', 'ovs-vsctl', 'vm-volume-group', 'xl-create', 'dpkg-versions', 'installer-logs'];
+/** The rows the first boot must report, in the order check.sh runs them: the Kronos feature table. */
+export const requiredChecks = [
+  'xl-info',
+  'xl-list',
+  'virsh-list',
+  'ovs-vsctl',
+  'vm-volume-group',
+  'pv-guest',
+  'guest-network',
+  'lv-disk',
+  'pvh-guest',
+  'nfs',
+  'iscsi',
+  'dpkg-versions',
+  'extra-packages',
+  'installer-log',
+  'secrets',
+];
 
-/** Builds the OEMDRV volume: the test answer file, the check service and what it expects. */
-async function makeAnswerVolume(loaded: LoadedRecipe, lock: Lock, dir: string, log: BuildLog): Promise<string> {
+/** Pinned packages that no metapackage depends on: in the repository, not in the image; the test installs them with pkgsel/include. */
+export function extraPackages(loaded: LoadedRecipe): string[] {
+  const inMeta = new Set(Object.values(loaded.recipe.metapackages).flatMap((m) => m.groups));
+  return Object.entries(loaded.recipe.packages)
+    .filter(([g]) => !inMeta.has(g))
+    .flatMap(([, pins]) => pins.map((p) => p.name));
+}
+
+/** Builds the OEMDRV volume: the test answer file, the check service, what it expects, and the test-only servers. */
+async function makeAnswerVolume(loaded: LoadedRecipe, lock: Lock, dir: string, firmware: Firmware, store: ContentStore, log: BuildLog): Promise<string> {
   const { recipe } = loaded;
   const files = path.join(dir, 'oemdrv');
+  await fs.rm(files, { recursive: true, force: true });
   await fs.mkdir(files, { recursive: true });
   const tpl = templateDir('boot-test');
+  const extras = extraPackages(loaded);
   await fs.writeFile(
     path.join(files, 'xcp-answers.cfg'),
-    await render(path.join(tpl, 'answers.cfg.hbs'), { vg: recipe.iso!.vmVolumeGroup, rootHash: testRootHash, xenCmdline: recipe.iso!.xenCmdline, dom0Cmdline: recipe.iso!.dom0Cmdline }),
+    await render(path.join(tpl, 'answers.cfg.hbs'), {
+      vg: recipe.iso!.vmVolumeGroup,
+      rootHash: testRootHash,
+      xenCmdline: recipe.iso!.xenCmdline,
+      dom0Cmdline: recipe.iso!.dom0Cmdline,
+      backend: networkBackendOf[firmware],
+      extraPackages: extras.join(' '),
+    }),
   );
   for (const f of [...installTimeFiles, 'check.sh']) await fs.copyFile(path.join(tpl, f), path.join(files, f));
-  const xen = recipe.packages.xen?.find((p) => p.name.startsWith('xen-hypervisor'))?.version ?? lock.packages.find((p) => p.name.startsWith('xen-hypervisor-'))?.version;
+  const xen = lock.packages.find((p) => p.name.startsWith('xen-hypervisor-'))?.version;
   const pinned = Object.values(recipe.packages).flat();
-  const expect = [`xen ${xen?.replace(/[+~-].*$/, '') ?? ''}`, `vg ${recipe.iso!.vmVolumeGroup}`, ...pinned.map((p) => `pkg ${p.name} ${lock.packages.find((l) => l.name === p.name)?.version ?? p.version}`)];
+  const expect = [
+    `xen ${xen?.replace(/[+~-].*$/, '') ?? ''}`,
+    `vg ${recipe.iso!.vmVolumeGroup}`,
+    `backend ${networkBackendOf[firmware]}`,
+    `hash ${testRootHash}`,
+    `extra ${extras.join(' ')}`,
+    ...pinned.map((p) => `pkg ${p.name} ${lock.packages.find((l) => l.name === p.name)?.version ?? p.version}`),
+  ];
   for (const [name, m] of Object.entries(recipe.metapackages)) expect.push(`pkg ${name} ${m.version}`);
   await fs.writeFile(path.join(files, 'expect.txt'), expect.join('\n') + '\n');
+  if (lock.test?.length) {
+    const debs = path.join(files, 'test-debs');
+    await fs.mkdir(debs);
+    for (const p of lock.test) {
+      if (!(await store.looksIntact(p.sha256, p.size))) throw new XcpError(`${p.name} ${p.version} (boot-test closure) is not in the cache; run xcpbuild fetch`, 'invalidInput');
+      await copyVerified(store.pathOf(p.sha256), path.join(debs, path.basename(p.filename)), p.sha256, p.size, `${p.name} ${p.version}`);
+    }
+  }
   const img = path.join(dir, 'oemdrv.img');
   await fs.rm(img, { force: true });
-  await run(log, 'mkfs.fat', ['-C', '-n', 'OEMDRV', img, '8192'], { purpose: 'making the OEMDRV answer volume' });
-  for (const f of await fs.readdir(files)) await run(log, 'mcopy', ['-i', img, path.join(files, f), `::/${f}`], { purpose: 'filling the OEMDRV volume' });
+  const du = await run(log, 'du', ['-sk', files], { purpose: 'sizing the OEMDRV volume' });
+  const kib = Math.max(8192, Math.ceil(Number(du.stdout.split('\t')[0]) * 1.2) + 2048);
+  await run(log, 'mkfs.fat', ['-C', '-n', 'OEMDRV', img, String(kib)], { purpose: 'making the OEMDRV answer volume' });
+  await run(log, 'mcopy', ['-s', '-i', img, ...(await fs.readdir(files)).map((f) => path.join(files, f)), '::/'], { purpose: 'filling the OEMDRV volume' });
   return img;
 }
 
 export function parseChecks(text: string, firmware: Firmware): CheckResult[] {
   const results = new Map<string, CheckResult>();
   for (const m of text.matchAll(/XCP_CHECK name=(\S+) rc=(\d+) seconds=(\S+) detail=(.*)/g)) {
-    results.set(m[1], { firmware, name: m[1], ok: m[2] === '0', time: m[3], detail: m[4].trim() });
+    results.set(m[1], { firmware, name: m[1], ok: m[2] === '0', time: m[3], detail: m[4].replace(/\s+/g, ' ').trim() });
   }
   return requiredChecks.map((name) => results.get(name) ?? { firmware, name, ok: false, time: '-', detail: 'no result (the check did not run)' });
+}
+
+/** Turns serial output into progress lines: the installer's steps and each check as it is reported. */
+function serialProgress(firmware: Firmware, progress: (t: string) => void): (line: string) => void {
+  const seen = new Set<string>();
+  return (line) => {
+    // check.sh writes to the console and the kernel log, which both reach the serial port.
+    const key = line.replace(/^\[\s*[\d.]+\]\s*/, '');
+    if (seen.has(key)) return;
+    seen.add(key);
+    const installer = /xcp-installer: (.*)$/.exec(line);
+    if (installer) return progress(`${firmware}: ${installer[1].trim()}`);
+    const check = /XCP_CHECK name=(\S+) rc=(\d+) seconds=(\S+) detail=(.*)$/.exec(line);
+    if (check) progress(`${firmware}: check ${check[1]}: ${check[2] === '0' ? 'ok' : 'FAIL'} (${check[3]}) ${check[4].trim()}`);
+  };
 }
 
 /**
  * Installs the appliance from the ISO onto a blank disk (run 1), then boots the
  * disk through its GRUB into Xen and dom0 (run 2), where the check service
- * reports each toolstack check on the serial console and powers off.
+ * reports each check on the serial console and powers off.
  */
 export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestOptions, log: BuildLog): Promise<BootTestReport> {
   const dir = path.join(opts.workDir, opts.firmware);
   const disk = path.join(dir, 'disk.qcow2');
   const recordFile = path.join(dir, 'installed.json');
   const varsFile = opts.firmware === 'uefi' ? path.join(dir, 'OVMF_VARS.fd') : undefined;
-  const report: BootTestReport = { firmware: opts.firmware, ok: false, installSeconds: 0, bootSeconds: 0, checks: [], logs: [] };
+  const report: BootTestReport = { firmware: opts.firmware, ok: false, installSeconds: 0, installed: false, bootSeconds: 0, booted: false, checks: [], logs: [] };
   const isoStat = await fs.stat(opts.iso);
-  const answersDigest = await answerTemplatesDigest();
+  const answersDigest = hashValue([await answerTemplatesDigest(), networkBackendOf[opts.firmware], extraPackages(loaded), lock.test ?? []]);
   const matches = (r: InstallRecord | undefined): r is InstallRecord =>
     !!r && r.iso === opts.iso && r.isoSize === isoStat.size && r.isoMtimeMs === isoStat.mtimeMs && r.answers === answersDigest;
   const previous = opts.reuseInstall ? await readRecord(recordFile) : undefined;
+  const onLine = serialProgress(opts.firmware, opts.progress);
 
   if (matches(previous) && (await exists(disk))) {
     opts.progress(`${opts.firmware}: reusing the install on ${displayPath(disk)} (same ISO and answer templates)`);
     report.installSeconds = previous.installSeconds;
+    report.installed = true;
     report.logs.push(path.join(dir, 'install.serial.log'));
-    await fs.rm(path.join(dir, 'oemdrv'), { recursive: true, force: true });
-    await makeAnswerVolume(loaded, lock, dir, log);
+    await makeAnswerVolume(loaded, lock, dir, opts.firmware, opts.store, log);
   } else {
     await fs.rm(dir, { recursive: true, force: true });
     await fs.mkdir(dir, { recursive: true });
     await run(log, 'qemu-img', ['create', '-q', '-f', 'qcow2', disk, '20G'], { purpose: 'creating the blank disk' });
-    const oemdrv = await makeAnswerVolume(loaded, lock, dir, log);
+    const oemdrv = await makeAnswerVolume(loaded, lock, dir, opts.firmware, opts.store, log);
     if (varsFile) await fs.copyFile(ovmf.vars, varsFile);
-    opts.progress(`${opts.firmware}: installing from the ISO (TCG)`);
+    opts.progress(`${opts.firmware}: installing from the ISO (QEMU TCG; network back-end ${networkBackendOf[opts.firmware]}); serial log ${displayPath(path.join(dir, 'install.serial.log'))}`);
     const installLog = path.join(dir, 'install.serial.log');
     report.logs.push(installLog);
     const install = await runQemu({
@@ -132,9 +208,10 @@ export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestO
       serialLog: installLog,
       timeoutMs: opts.installTimeoutMs,
       stopWhen: /XCP_INSTALL_RC=1/,
+      onLine,
     });
     report.installSeconds = install.seconds;
-    const failedStep = /FAILED at step '([^']+)': (.*)/.exec(install.text);
+    const failedStep = /FAILED at step '(.+?)': (.*)/.exec(install.text);
     if (!/XCP_INSTALL_RC=0/.test(install.text)) {
       report.failure = failedStep
         ? `installer failed at step '${failedStep[1]}': ${failedStep[2]}`
@@ -144,6 +221,7 @@ export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestO
       report.checks = parseChecks('', opts.firmware);
       return report;
     }
+    report.installed = true;
     const record: InstallRecord = { iso: opts.iso, isoSize: isoStat.size, isoMtimeMs: isoStat.mtimeMs, answers: answersDigest, installSeconds: install.seconds };
     await writeFileAtomic(recordFile, JSON.stringify(record, null, 1) + '\n');
   }
@@ -157,8 +235,8 @@ export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestO
     bootVars = path.join(dir, 'OVMF_VARS.first-boot.fd');
     await fs.copyFile(varsFile, bootVars);
   }
-  opts.progress(`${opts.firmware}: first boot from the disk into Xen and dom0`);
   const bootLog = path.join(dir, 'boot.serial.log');
+  opts.progress(`${opts.firmware}: first boot from the disk into Xen and dom0; serial log ${displayPath(bootLog)}`);
   report.logs.push(bootLog);
   const boot = await runQemu({
     firmware: opts.firmware,
@@ -168,10 +246,12 @@ export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestO
     serialLog: bootLog,
     timeoutMs: opts.bootTimeoutMs,
     stopWhen: /XCP_CHECKS_DONE[\s\S]*(Entering ACPI S5|Hardware Dom0 halted|reboot: Power down)/,
+    onLine,
   });
   report.bootSeconds = boot.seconds;
   report.checks = parseChecks(boot.text, opts.firmware);
-  if (!/XCP_CHECKS_DONE/.test(boot.text)) {
+  report.booted = /XCP_CHECKS_DONE/.test(boot.text);
+  if (!report.booted) {
     report.failure = boot.timedOut ? `the first boot did not finish its checks within ${opts.bootTimeoutMs / 60000} min` : 'the first boot ended before the checks finished';
   }
   report.ok = !report.failure && report.checks.every((c) => c.ok);
@@ -193,14 +273,19 @@ async function readRecord(file: string): Promise<InstallRecord | undefined> {
   }
 }
 
+/** The results as a table (one row per check, install and first boot included), ending with "N passed, N failed". */
 export function formatReport(reports: BootTestReport[]): string[] {
-  const lines = [`${'firmware'.padEnd(8)} ${'check'.padEnd(16)} ${'result'.padEnd(6)} ${'time'.padStart(8)}  detail`];
+  const rows: { firmware: string; check: string; ok: boolean; time: string; detail: string }[] = [];
   for (const r of reports) {
-    const installed = r.bootSeconds > 0;
-    lines.push(`${r.firmware.padEnd(8)} ${'install'.padEnd(16)} ${(installed ? 'ok' : 'FAIL').padEnd(6)} ${`${r.installSeconds.toFixed(0)}s`.padStart(8)}  power-on → unattended install → powered off`);
-    if (installed) lines.push(`${r.firmware.padEnd(8)} ${'first boot'.padEnd(16)} ${''.padEnd(6)} ${`${r.bootSeconds.toFixed(0)}s`.padStart(8)}  GRUB → Xen → dom0 → checks → powered off`);
-    for (const c of r.checks) lines.push(`${r.firmware.padEnd(8)} ${c.name.padEnd(16)} ${(c.ok ? 'ok' : 'FAIL').padEnd(6)} ${c.time.padStart(8)}  ${c.detail.slice(0, 100)}`);
-    if (r.failure) lines.push(`${r.firmware.padEnd(8)} → ${r.failure}`);
+    rows.push({ firmware: r.firmware, check: 'install', ok: r.installed, time: `${r.installSeconds.toFixed(0)}s`, detail: `power-on → unattended install → powered off (network back-end ${networkBackendOf[r.firmware]})` });
+    if (r.installed) rows.push({ firmware: r.firmware, check: 'first boot', ok: r.booted, time: `${r.bootSeconds.toFixed(0)}s`, detail: 'GRUB → Xen → dom0 → checks → powered off' });
+    for (const c of r.checks) rows.push({ firmware: r.firmware, check: c.name, ok: c.ok, time: c.time, detail: c.detail });
   }
+  const w = Math.max(5, ...rows.map((r) => r.check.length));
+  const lines = [`${'firmware'.padEnd(8)} ${'check'.padEnd(w)} ${'result'.padEnd(6)} ${'time'.padStart(8)}  detail`];
+  for (const r of rows) lines.push(`${r.firmware.padEnd(8)} ${r.check.padEnd(w)} ${(r.ok ? 'ok' : 'FAIL').padEnd(6)} ${r.time.padStart(8)}  ${r.detail.replace(/\t/g, ' ')}`);
+  for (const r of reports) if (r.failure) lines.push(`${r.firmware}: ${r.failure}`);
+  const passed = rows.filter((r) => r.ok).length;
+  lines.push(`${passed} passed, ${rows.length - passed} failed`);
   return lines;
 }

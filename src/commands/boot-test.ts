@@ -8,6 +8,7 @@ import { exists } from '../util/fsutil';
 import { displayPath } from '../util/paths';
 import { checkedPath } from '../util/env';
 import { printable } from '../util/text';
+import { ContentStore } from '../cache/store';
 
 export interface BootTestOpts {
   recipe?: string;
@@ -45,13 +46,14 @@ export async function bootTestCommand(session: Session, isoArg: string, opts: Bo
   const workDir = path.resolve(session.opts().out, loaded.recipe.name, 'boot-test');
   const log = await session.openLog(loaded.recipe.name, 'boot-test');
   const { bootTest, formatReport } = await import('../boottest/boot-test');
+  const store = await ContentStore.open(session.buildOptions().cacheDir);
   const say = (t: string) => {
     log.line(t);
     if (!session.json) process.stderr.write(`${t}\n`);
   };
   say(`boot test of ${displayPath(iso)} (${firmwares.join(', ')}); log: ${displayPath(log.file!)}; serial logs: ${displayPath(workDir)}/<firmware>/`);
   const testOne = async (firmware: 'bios' | 'uefi') => {
-    const report = await bootTest(loaded, lock, { iso, workDir, firmware, installTimeoutMs, bootTimeoutMs, reuseInstall: opts.reuseInstall, progress: say }, log);
+    const report = await bootTest(loaded, lock, { iso, workDir, firmware, installTimeoutMs, bootTimeoutMs, reuseInstall: opts.reuseInstall, progress: say, store }, log);
     log.line(JSON.stringify(report));
     return report;
   };

@@ -63,8 +63,8 @@ export async function runStages(session: Session, recipeArg: string, target: Sta
 
 function requireStage(loaded: LoadedRecipe, target: StageId): void {
   const r = loaded.recipe;
-  if ((target === 'installer' && !r.installer) || (target === 'iso' && (!r.iso || !r.installer))) {
-    throw new XcpError(`recipe ${displayPath(loaded.file)} has no ${target === 'iso' ? 'iso: and installer: sections' : 'installer: section'}, so it makes no ${target}`, 'invalidInput');
+  if ((target === 'image' && !r.iso) || ((target === 'installer' || target === 'iso') && (!r.iso || !r.installer))) {
+    throw new XcpError(`recipe ${displayPath(loaded.file)} has no ${target === 'image' ? 'iso: section' : 'iso: and installer: sections'}, so it makes no ${target}`, 'invalidInput');
   }
 }
 

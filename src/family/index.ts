@@ -13,10 +13,12 @@ export interface DistroFamily {
   id: Recipe['target']['family'];
   format: PackageFormat;
   /** Modules (under src/) whose code is an input of the stages that run them. */
-  modules: { installer: string };
+  modules: { image: string; installer: string };
   resolveLock(ctx: BuildContext, inputs: Record<string, string>): Promise<Lock>;
-  /** Builds the installer environment (kernel, initramfs, root image, boot loader files) into `outDir`. */
-  buildInstaller(ctx: BuildContext, outDir: string): Promise<void>;
+  /** Builds the installed system as an image (and its signed checksum) into `outDir`, from the published repository. */
+  buildImage(ctx: BuildContext, outDir: string, repoDir: string): Promise<void>;
+  /** Builds the installer environment (boot files and its layer over the image) into `outDir`. */
+  buildInstaller(ctx: BuildContext, outDir: string, imageDir: string): Promise<void>;
 }
 
 const families: Record<Recipe['target']['family'], DistroFamily> = { debian };

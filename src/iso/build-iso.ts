@@ -4,7 +4,7 @@ import { BuildContext } from '../plan/types';
 import { run } from '../util/proc';
 import { render, templateDir, projectRoot } from '../util/templates';
 import { XcpError } from '../errors';
-import { installerOutputs } from './layout';
+import { installerOutputs, imageOutputs } from './layout';
 import { sha256File } from '../util/hash';
 import { Recipe } from '../recipe/schema';
 
@@ -42,7 +42,13 @@ export function xorrisoTime(epoch: number): string {
 
 export interface IsoInputs {
   repoDir: string;
+  imageDir: string;
   installerDir: string;
+}
+
+/** Links a stage output into the (temporary) tree of the medium. */
+async function place(src: string, dest: string): Promise<void> {
+  await fs.link(src, dest).catch(() => fs.copyFile(src, dest));
 }
 
 /** Assembles the hybrid BIOS+UEFI ISO (isolinux, GRUB in an El Torito FAT image, isohybrid MBR+GPT). */
@@ -60,9 +66,10 @@ export async function buildIso(ctx: BuildContext, outDir: string, inputs: IsoInp
 
   ctx.progress('laying out the medium');
   await fs.mkdir(path.join(tree, 'live'), { recursive: true });
-  for (const f of [installerOutputs.kernel, installerOutputs.initrd, installerOutputs.rootImage]) {
-    await fs.link(path.join(inputs.installerDir, f), path.join(tree, 'live', f)).catch(() => fs.copyFile(path.join(inputs.installerDir, f), path.join(tree, 'live', f)));
-  }
+  for (const f of [installerOutputs.kernel, installerOutputs.initrd, installerOutputs.layer]) await place(path.join(inputs.installerDir, f), path.join(tree, 'live', f));
+  for (const f of [imageOutputs.image, imageOutputs.sums, imageOutputs.sumsSignature]) await place(path.join(inputs.imageDir, f), path.join(tree, 'live', f));
+  // live-boot stacks the listed images in this order (the last on top): the installer's layer over the target image.
+  await fs.writeFile(path.join(tree, 'live', 'filesystem.module'), `${imageOutputs.image}\n${installerOutputs.layer}\n`);
   await run(ctx.log, 'cp', ['-al', inputs.repoDir, path.join(tree, 'repo')], { purpose: 'linking the repository onto the medium' });
   await fs.rm(path.join(tree, 'repo', '.xcpbuild-stage.json'), { force: true });
 

@@ -25,6 +25,8 @@ export const LockedPackage = Type.Object(
     suite: Type.String({ maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9./_-]*$', description: 'the suite the file was found in' }),
     filename: PoolPath,
     source: Name('the source package name'),
+    priority: Type.Optional(Type.String({ maxLength: 30, pattern: '^[a-z-]+$', description: "the archive's Priority of the package (it overrides the package's own)" })),
+    section: Type.Optional(Type.String({ maxLength: 60, pattern: '^[a-z0-9/-]+$', description: "the archive's Section of the package" })),
   },
   { additionalProperties: false, description: 'one locked package file' },
 );

@@ -131,16 +131,26 @@ export async function execute(ctx: BuildContext, target: StageId, renderer: Rend
         task.title = `${stage.id}: building because ${why}`;
         let last = 0;
         let lastLogged = 0;
+        let lastText = 'starting';
         ctx.progress = (text) => {
           const now = Date.now();
-          if (now - lastLogged >= 15000 || text.startsWith('step:')) {
+          if (text !== lastText) {
             ctx.log.line(`${stage.id}: ${text}`);
             lastLogged = now;
           }
+          lastText = text;
           if (now - last < progressIntervalMs) return;
           last = now;
           task.output = text;
         };
+        // A long step that says nothing still shows it is alive, at least every 15 s.
+        const heartbeat = setInterval(() => {
+          if (Date.now() - lastLogged < 15000) return;
+          const line = `${lastText} (${Math.round((Date.now() - started) / 1000)} s)`;
+          ctx.log.line(`${stage.id}: ${line}`);
+          lastLogged = Date.now();
+          task.output = line;
+        }, 5000);
         const inputs = await stage.inputs(ctx);
         let outputDigest: string | undefined;
         try {
@@ -149,6 +159,7 @@ export async function execute(ctx: BuildContext, target: StageId, renderer: Rend
             outputDigest = await stage.custom.outputDigest(ctx);
           } else outputDigest = await buildInStaging(stage, ctx, inputs);
         } finally {
+          clearInterval(heartbeat);
           ctx.progress = () => {};
         }
         const after = stage.custom ? await stage.inputs(ctx) : inputs;

@@ -78,9 +78,6 @@ function checkReferences(recipe: Recipe, doc: Document, lc: LineCounter): Recipe
       else seen.set(pin.name, keyPathOf(['packages', group, i]));
     });
   }
-  if (recipe.installer && !recipe.packages[recipe.installer.kernel]) {
-    issues.push(issueAt(doc, lc, ['installer', 'kernel'], `expected one of the groups under packages: (${groups.join(', ')}), found "${recipe.installer.kernel}"`));
-  }
   for (const meta of metas) {
     if (seen.has(meta)) issues.push(issueAt(doc, lc, ['metapackages', meta], `metapackage "${meta}" has the name of a pinned package`));
   }

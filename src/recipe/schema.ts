@@ -72,18 +72,26 @@ export const Repository = Type.Object(
 
 export const Installer = Type.Object(
   {
-    priorities: Type.Array(Type.Union([Type.Literal('required'), Type.Literal('important')], { description: 'a package priority: required or important' }), {
-      maxItems: 2,
-      description: 'the priorities of the installer environment base',
-    }),
-    kernel: Type.String({ maxLength: 100, pattern: '^[a-z][a-z0-9-]*$', description: 'the group under packages: whose kernel the installer boots (e.g. kernel)' }),
     packages: Type.Array(Name('a package name'), {
       minItems: 1,
       maxItems: 500,
-      description: 'the packages of the installer environment; the lock pins their versions',
+      description: 'what the installer environment adds to the target system (live-boot, unsquashfs, …); the lock pins their versions',
     }),
   },
-  { additionalProperties: false, description: 'the installer environment on the ISO, built from regular .debs in the lock' },
+  {
+    additionalProperties: false,
+    description: 'the installer environment on the ISO: the target image with these packages as a layer on top, built from regular .debs in the lock',
+  },
+);
+
+export const BootTest = Type.Object(
+  {
+    packages: Type.Array(Name('a package name'), {
+      maxItems: 100,
+      description: 'test-only packages the boot test installs into the installed appliance (NFS and iSCSI servers); never in the image',
+    }),
+  },
+  { additionalProperties: false, description: 'what xcpbuild boot-test needs besides the appliance; the lock pins these too' },
 );
 
 export const Iso = Type.Object(
@@ -145,6 +153,7 @@ export const Recipe = Type.Object(
     repository: Repository,
     installer: Type.Optional(Installer),
     iso: Type.Optional(Iso),
+    bootTest: Type.Optional(BootTest),
   },
   { additionalProperties: false, description: 'an xcpbuild recipe' },
 );
@@ -155,6 +164,7 @@ export type Archive = Static<typeof Archive>;
 export type Metapackage = Static<typeof Metapackage>;
 export type Installer = Static<typeof Installer>;
 export type Iso = Static<typeof Iso>;
+export type BootTest = Static<typeof BootTest>;
 
 /** The JSON Schema document shipped for editors. */
 export function recipeJsonSchema(): TSchema & Record<string, unknown> {

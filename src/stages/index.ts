@@ -3,6 +3,7 @@ import { lockStage } from './lock';
 import { fetchStage } from './fetch';
 import { metaStage } from './meta';
 import { repoStage } from './repo';
+import { imageStage } from './image';
 import { installerStage } from './installer';
 import { isoStage } from './iso';
 
@@ -11,6 +12,7 @@ export const stages: Partial<Record<StageId, StageDefinition>> = {
   fetch: fetchStage,
   meta: metaStage,
   repo: repoStage,
+  image: imageStage,
   installer: installerStage,
   iso: isoStage,
 };

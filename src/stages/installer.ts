@@ -5,7 +5,7 @@ import { templateDir } from '../util/templates';
 import { codeDigest } from '../version';
 import { inputHash } from '../plan/decide';
 import { copyTree } from '../cache/trees';
-import { requireLock, closureDigest, stageDir } from './common';
+import { requireLock, closureDigest, stageDir, upstream } from './common';
 
 /**
  * installer: the installer environment booted from the ISO. Slow to make, so it is
@@ -13,14 +13,15 @@ import { requireLock, closureDigest, stageDir } from './common';
  */
 export const installerStage: StageDefinition = {
   id: 'installer',
-  makes: 'the installer environment: kernel, initramfs (live-boot) and squashfs root with the installer',
-  deps: ['fetch'],
+  makes: "the installer environment: kernel, live-boot initramfs, and the installer's layer over the image",
+  deps: ['fetch', 'image'],
   network: false,
   enabled: (ctx) => !!ctx.loaded.recipe.installer,
   output: (ctx) => stageDir(ctx, 'installer'),
   async inputs(ctx) {
     const r = ctx.loaded.recipe;
     return {
+      image: await upstream(ctx, 'image'),
       'lock (installer)': closureDigest(requireLock(ctx).installer ?? []),
       'recipe.installer': hashValue(r.installer ?? null),
       'recipe.iso': hashValue(r.iso ?? null),
@@ -35,7 +36,7 @@ export const installerStage: StageDefinition = {
   async build(ctx, staging) {
     const hash = inputHash(await installerStage.inputs(ctx));
     const family = familyOf(ctx.loaded.recipe);
-    const tree = await ctx.trees().obtain('installer', hash, (dir) => family.buildInstaller(ctx, dir), (holder) =>
+    const tree = await ctx.trees().obtain('installer', hash, (dir) => family.buildInstaller(ctx, dir, stageDir(ctx, 'image')), (holder) =>
       ctx.progress(`waiting for ${holder} (the same installer environment is being built)`),
     );
     if (tree.restored) ctx.notes.push(`installer: restored from the cache (${hash.slice(0, 12)})`);

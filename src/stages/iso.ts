@@ -12,7 +12,7 @@ import { XcpError } from '../errors';
 export const isoStage: StageDefinition = {
   id: 'iso',
   makes: 'the hybrid BIOS/UEFI appliance ISO with the signed repository and the installer',
-  deps: ['repo', 'installer'],
+  deps: ['repo', 'image', 'installer'],
   network: false,
   enabled: (ctx) => !!ctx.loaded.recipe.iso,
   output: (ctx) => stageDir(ctx, 'iso'),
@@ -20,6 +20,7 @@ export const isoStage: StageDefinition = {
     const r = ctx.loaded.recipe;
     return {
       repo: await upstream(ctx, 'repo'),
+      image: await upstream(ctx, 'image'),
       installer: await upstream(ctx, 'installer'),
       'recipe.iso': hashValue(r.iso ?? null),
       'recipe.name': hashValue([r.name, r.version, r.target]),
@@ -31,7 +32,7 @@ export const isoStage: StageDefinition = {
     };
   },
   async build(ctx, staging) {
-    const iso = await buildIso(ctx, staging, { repoDir: stageDir(ctx, 'repo'), installerDir: stageDir(ctx, 'installer') });
+    const iso = await buildIso(ctx, staging, { repoDir: stageDir(ctx, 'repo'), imageDir: stageDir(ctx, 'image'), installerDir: stageDir(ctx, 'installer') });
     ctx.notes.push(`iso: ${path.join(isoStage.output(ctx), path.basename(iso))} (${((await fs.stat(iso)).size / 1048576).toFixed(1)} MiB)`);
   },
   async verify(ctx, dir) {

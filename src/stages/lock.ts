@@ -25,6 +25,7 @@ export const lockStage: StageDefinition = {
       'recipe.base': hashValue(r.base),
       'recipe.packages': hashValue(r.packages),
       'recipe.installer': hashValue(r.installer ?? null),
+      'recipe.bootTest': hashValue(r.bootTest ?? null),
       'archive keyrings': hashValue(keyrings),
     };
   },
@@ -32,11 +33,8 @@ export const lockStage: StageDefinition = {
     throw new Error('lock runs itself');
   },
   custom: {
-    async previous(ctx) {
-      if (ctx.options.updateLock) return { 'lock --update': 'requested' };
-      return ctx.lock?.inputs;
-    },
-    damaged: async () => undefined,
+    previous: async (ctx) => ctx.lock?.inputs,
+    damaged: async (ctx) => (ctx.options.updateLock ? 'lock --update requested' : undefined),
     outputDigest: async (ctx) => (ctx.lock ? hashValue(ctx.lock.packages) : undefined),
     async run(ctx, inputs) {
       const old = ctx.lock ?? (await readLock(ctx.loaded.lockFile).catch(() => undefined));
@@ -48,7 +46,9 @@ export const lockStage: StageDefinition = {
       const lock = await family.resolveLock(ctx, inputs);
       const closures = ['packages', 'installer', 'test'] as const;
       const diffs = closures.map((c) => diffClosures(old?.[c] ?? [], lock[c] ?? []));
-      const changes = diffs.reduce((n, d) => n + d.added.length + d.removed.length + d.changed.length, 0);
+      // resolvedAt is the outputs' default SOURCE_DATE_EPOCH: it moves only when what the
+      // outputs are made of (the target and installer closures) changed, not the test closure.
+      const changes = diffs.slice(0, 2).reduce((n, d) => n + d.added.length + d.removed.length + d.changed.length, 0);
       if (old && changes === 0) lock.resolvedAt = old.resolvedAt;
       await writeLock(ctx.loaded.lockFile, lock);
       ctx.lock = lock;

@@ -1,10 +1,16 @@
 #!/bin/bash
-# Runs inside dom0 of the installed appliance; prints one machine-readable line per
-# check (XCP_CHECK name=… rc=… seconds=… detail=…) and powers off.
+# Runs inside dom0 of the installed appliance at first boot; prints one machine-readable
+# line per check (XCP_CHECK name=… rc=… seconds=… detail=…) and powers off. The rows are
+# the Kronos feature table: Xen and the toolstacks, PV and PVH guests, guest networking
+# on the host bridge (Linux bridge or Open vSwitch), NFS and iSCSI storage, LVM-backed
+# guest disks; then the appliance's own promises (pinned versions, no readable secrets).
 exec > >(tee /dev/kmsg) 2>&1
 EXPECT=${1:-/run/oemdrv/expect.txt}
-xen_version=$(awk '$1=="xen" {print $2}' "$EXPECT")
-vg=$(awk '$1=="vg" {print $2}' "$EXPECT")
+want() { awk -v k="$1" '$1==k {sub($1" ", ""); print}' "$EXPECT"; }
+xen_version=$(want xen)
+vg=$(want vg)
+backend=$(want backend)
+K=$(ls /boot/vmlinuz-* | head -n1)
 
 check() {
   local name=$1; shift
@@ -12,9 +18,12 @@ check() {
   start=$(date +%s%N)
   detail=$("$@" 2>&1); rc=$?
   end=$(date +%s%N)
-  detail=$(echo "$detail" | tr '\n' ' ' | cut -c1-160)
+  detail=$(printf '%s' "$detail" | tr '\t\n' '  ' | tr -s ' ')
   echo "XCP_CHECK name=$name rc=$rc seconds=$(( (end - start) / 1000000 ))ms detail=$detail"
 }
+
+# Waits up to $1 seconds for a command to succeed.
+until_ok() { local t=$1; shift; local i; for ((i = 0; i < t; i += 2)); do "$@" >/dev/null 2>&1 && return 0; sleep 2; done; "$@"; }
 
 xl_info() {
   local v
@@ -24,30 +33,108 @@ xl_info() {
   case "$xen_version" in "$v"*|"${v%-pre}"*) return 0 ;; esac
   return 1
 }
-xl_list() { xl list | awk '$1=="Domain-0" {found=1; print} END {exit !found}' | grep -q 'r'; xl list; }
+xl_list() { xl list | awk '$1=="Domain-0" {found=1; print} END {exit !found}' | grep 'r'; }
 virsh_list() { timeout 120 bash -c 'until virsh -c xen:///system list; do sleep 5; done'; }
-ovs_show() { ovs-vsctl show; }
+ovs_show() { timeout 60 ovs-vsctl --version | head -n1; timeout 60 ovs-vsctl show | grep -E 'Bridge|ovs_version'; }
 vg_exists() { vgs --noheadings "$vg"; }
-xl_create() {
-  local k i
-  k=$(ls /boot/vmlinuz-* | head -n1); i=$(ls /boot/initrd.img-* | head -n1)
-  cat >/run/xcp-test-guest.cfg <<CFG
-name = "xcp-test-guest"
-type = "pv"
-kernel = "$k"
-ramdisk = "$i"
-extra = "console=hvc0 panic=-1"
-memory = 256
-vcpus = 1
-on_crash = "destroy"
-CFG
-  xl create /run/xcp-test-guest.cfg || return 1
-  sleep 5
-  xl list xcp-test-guest || return 1
-  xl destroy xcp-test-guest
+
+# A tiny initramfs for the test guests: busybox (from the test closure), the Xen front
+# ends of dom0's kernel, and an init that loads them, says so, and waits.
+guest_initrd() {
+  local d=/run/xcp-guest-initrd kver m
+  kver=${K#/boot/vmlinuz-}
+  rm -rf "$d" && mkdir -p "$d/bin" "$d/dev" "$d/proc" "$d/sys" "$d/modules"
+  cp /bin/busybox "$d/bin/busybox" || return 1
+  for m in xen-blkfront xen-netfront; do cp "$(modinfo -k "$kver" -n "$m")" "$d/modules/" || return 1; done
+  cat >"$d/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sysfs /sys
+/bin/busybox mount -t devtmpfs devtmpfs /dev
+for m in /modules/*.ko; do /bin/busybox insmod "$m"; done
+echo "XCP_GUEST_READY kernel $(/bin/busybox uname -r), $(/bin/busybox ls /sys/class/block | /bin/busybox grep -c xvd) xvd disk(s), $(/bin/busybox ls /sys/class/net | /bin/busybox grep -c eth) eth interface(s)"
+while :; do /bin/busybox sleep 3600; done
+INIT
+  chmod 755 "$d/init"
+  (cd "$d" && find . | cpio -o -H newc --quiet | gzip -1) >/run/xcp-guest.initrd
+}
+
+guest_cfg() { # name type extra-lines…
+  local name=$1 type=$2; shift 2
+  printf 'name = "%s"\ntype = "%s"\nkernel = "%s"\nramdisk = "/run/xcp-guest.initrd"\n' "$name" "$type" "$K"
+  printf 'extra = "console=hvc0 rdinit=/init"\nmemory = 128\nvcpus = 1\non_crash = "preserve"\non_reboot = "destroy"\n'
+  printf '%s\n' "$@"
+}
+# Waits for a guest's init to report on its console (logged by xenconsoled, see late.sh).
+guest_ready() { until_ok "$2" grep -q XCP_GUEST_READY "/var/log/xen/console/guest-$1.log" && grep -o 'XCP_GUEST_READY.*' "/var/log/xen/console/guest-$1.log" | head -n1 | cut -d' ' -f2-; }
+console_tail() { tail -n "${2:-5}" "/var/log/xen/console/guest-$1.log" 2>/dev/null | tr -d '\r' | tr '\n' '|'; }
+
+pv_guest() {
+  guest_initrd || { echo "cannot make the guests' initramfs"; return 1; }
+  lvcreate -q -y -L 64M -n xcp-test-disk "$vg" >/dev/null || return 1
+  guest_cfg xcp-pv pv "vif = [ 'mac=00:16:3e:00:00:01' ]" "disk = [ 'phy:/dev/$vg/xcp-test-disk,xvda,w' ]" >/run/xcp-pv.cfg
+  timeout 120 xl create /run/xcp-pv.cfg >/dev/null || return 1
+  local ready
+  ready=$(guest_ready xcp-pv 180) || { echo "the PV guest did not come up; console: $(console_tail xcp-pv 8)"; return 1; }
+  echo "PV guest $(xl domid xcp-pv) booted: $ready"
+}
+guest_network() {
+  local domid vif
+  domid=$(xl domid xcp-pv) || { echo "no PV guest"; return 1; }
+  vif=vif$domid.0
+  if [ "$backend" = openvswitch ]; then
+    ovs-vsctl list-ports xenbr0 | grep -qx "$vif" || { echo "$vif is not a port of the Open vSwitch bridge xenbr0: $(ovs-vsctl list-ports xenbr0 | tr '\n' ' ')"; return 1; }
+  else
+    [ -e "/sys/class/net/xenbr0/brif/$vif" ] || { echo "$vif is not a port of the Linux bridge xenbr0: $(ls /sys/class/net/xenbr0/brif 2>&1 | tr '\n' ' ')"; return 1; }
+  fi
+  until_ok 60 sh -c '[ "$(timeout 20 xl network-list xcp-pv | awk "NR > 1 {print \$5}")" = 4 ]' || { echo "$vif on xenbr0 ($backend), but the guest's network front end did not connect"; return 1; }
+  echo "$vif is a port of xenbr0 ($backend), joined with no manual configuration; the guest's eth0 is connected (state 4)"
+}
+lv_disk() {
+  xl domid xcp-pv >/dev/null 2>&1 || { echo "no PV guest"; return 1; }
+  until_ok 60 sh -c '[ "$(timeout 20 xl block-list xcp-pv | awk "NR > 1 {print \$5}")" = 4 ]' \
+    || { echo "disk /dev/$vg/xcp-test-disk attached but not connected: $(timeout 20 xl block-list xcp-pv | tail -n1)"; return 1; }
+  echo "LV /dev/$vg/xcp-test-disk is the guest's xvda, connected (state 4)"
+  timeout 60 xl destroy xcp-pv
+  lvremove -q -y "$vg/xcp-test-disk" >/dev/null
+}
+pvh_guest() {
+  guest_cfg xcp-pvh pvh >/run/xcp-pvh.cfg
+  timeout 120 xl create /run/xcp-pvh.cfg >/dev/null || return 1
+  local ready
+  ready=$(guest_ready xcp-pvh 180) || { echo "the PVH guest did not come up; console: $(console_tail xcp-pvh 8)"; timeout 60 xl destroy xcp-pvh; return 1; }
+  echo "PVH guest $(xl domid xcp-pvh) booted: $ready"
+  timeout 60 xl destroy xcp-pvh
+}
+nfs() {
+  mkdir -p /srv/xcp-nfs /mnt/xcp-nfs /etc/exports.d
+  echo "/srv/xcp-nfs 127.0.0.1(rw,sync,no_subtree_check,no_root_squash)" >/etc/exports.d/xcp-boot-test.exports
+  systemctl restart nfs-kernel-server || { echo "nfs-kernel-server did not start: $(systemctl status nfs-kernel-server 2>&1 | tail -n3)"; return 1; }
+  exportfs -v | grep -q /srv/xcp-nfs || { echo "not exported: $(exportfs -v 2>&1)"; return 1; }
+  until_ok 60 timeout 30 mount -t nfs 127.0.0.1:/srv/xcp-nfs /mnt/xcp-nfs || return 1
+  echo "written over NFS" >/mnt/xcp-nfs/probe && sync
+  [ "$(cat /srv/xcp-nfs/probe)" = "written over NFS" ] || { umount /mnt/xcp-nfs; return 1; }
+  echo "dom0 mounted 127.0.0.1:/srv/xcp-nfs ($(findmnt -n -o FSTYPE /mnt/xcp-nfs)), wrote and read back a file"
+  umount /mnt/xcp-nfs
+}
+iscsi() {
+  local iqn=iqn.2026-11.org.xcpbuild:boot-test dev
+  lvcreate -q -y -L 32M -n xcp-iscsi "$vg" >/dev/null || return 1
+  systemctl start tgt || return 1
+  until_ok 30 tgtadm --lld iscsi --mode target --op show || return 1
+  tgtadm --lld iscsi --mode target --op new --tid 1 -T "$iqn" || return 1
+  tgtadm --lld iscsi --mode logicalunit --op new --tid 1 --lun 1 -b "/dev/$vg/xcp-iscsi" || return 1
+  tgtadm --lld iscsi --mode target --op bind --tid 1 -I 127.0.0.1 || return 1
+  modprobe iscsi_tcp
+  timeout 60 iscsiadm -m discovery -t sendtargets -p 127.0.0.1 | grep -q "$iqn" || { echo "discovery found no $iqn"; return 1; }
+  timeout 60 iscsiadm -m node -T "$iqn" -p 127.0.0.1 --login >/dev/null || return 1
+  until_ok 30 sh -c "ls /dev/disk/by-path/*$iqn-lun-1" || { iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout; return 1; }
+  dev=$(readlink -f /dev/disk/by-path/*"$iqn"-lun-1)
+  echo "dom0 logged in to $iqn on 127.0.0.1: $dev, $(blockdev --getsize64 "$dev") bytes"
+  iscsiadm -m node -T "$iqn" -p 127.0.0.1 --logout >/dev/null
 }
 dpkg_versions() {
-  local name want have bad=0
+  local kind name want have bad=0
   while read -r kind name want; do
     [ "$kind" = pkg ] || continue
     have=$(dpkg-query -W -f='${Version}' "$name" 2>/dev/null)
@@ -56,13 +143,35 @@ dpkg_versions() {
   [ $bad = 0 ] && echo "all $(grep -c '^pkg ' "$EXPECT") pinned packages at their locked versions"
   return $bad
 }
-installer_logs() {
-  local f out=""
-  for f in /var/log/xcp-installer.log /var/log/dpkg.log /var/log/apt/history.log; do
+extra_packages() {
+  local p list
+  list=$(want extra)
+  [ -n "$list" ] || { echo "none asked for"; return 0; }
+  for p in $list; do dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null | grep -q '^ii' || { echo "$p is not installed"; return 1; }; done
+  echo "$list installed from the medium's signed repository (pkgsel/include)"
+}
+installer_log() {
+  local f
+  for f in /var/log/xcp-installer.log /var/log/xcp-installer.answers; do
     [ -s "$f" ] || { echo "missing or empty: $f"; return 1; }
-    out="$out$f $(wc -l <"$f") lines; "
+    [ "$(stat -c %a "$f")" = 600 ] || { echo "$f has mode $(stat -c %a "$f"), expected 600"; return 1; }
   done
-  echo "$out"
+  grep -q 'passwd/root-password-crypted password <redacted>' /var/log/xcp-installer.answers || { echo "the kept answer file still holds the password hash"; return 1; }
+  echo "xcp-installer.log $(wc -l </var/log/xcp-installer.log) lines, mode 600; answers kept with the hash redacted, mode 600"
+}
+secrets() {
+  local hash f bad=""
+  hash=$(want hash)
+  [ -n "$hash" ] || { echo "no hash to look for"; return 1; }
+  while IFS= read -r f; do
+    case $f in /etc/shadow | /etc/shadow-) continue ;; esac
+    # A file that holds the hash is a leak if anyone but root can read it.
+    if [ "$(stat -c %U "$f")" != root ] || [ -n "$(find "$f" -maxdepth 0 \( -perm -o=r -o \( -perm -g=r ! -group root \) \))" ]; then
+      bad="$bad $f($(stat -c '%a %U:%G' "$f"))"
+    fi
+  done < <(grep -rlsF -- "$hash" /etc /var /root /home /boot /srv /opt /usr/local /tmp 2>/dev/null)
+  [ -z "$bad" ] || { echo "readable by non-root and holding the password hash:$bad"; return 1; }
+  echo "the password hash is only in /etc/shadow ($(stat -c '%a %U:%G' /etc/shadow)) and root-only files"
 }
 
 echo "XCP_CHECKS_BEGIN"
@@ -71,9 +180,16 @@ check xl-list xl_list
 check virsh-list virsh_list
 check ovs-vsctl ovs_show
 check vm-volume-group vg_exists
-check xl-create xl_create
+check pv-guest pv_guest
+check guest-network guest_network
+check lv-disk lv_disk
+check pvh-guest pvh_guest
+check nfs nfs
+check iscsi iscsi
 check dpkg-versions dpkg_versions
-check installer-logs installer_logs
+check extra-packages extra_packages
+check installer-log installer_log
+check secrets secrets
 echo "XCP_CHECKS_DONE"
 sleep 2
 systemctl poweroff

@@ -25,6 +25,8 @@ declare -A XCP_KEY_TYPES=(
   [xcp/dom0-cmdline]=string
   [xcp/finish]=select
   [base-installer/initramfs-tools/driver-policy]=select
+  [xcp/network-backend]=select
+  [pkgsel/include]=string
   [preseed/late_command]=string
 )
 
@@ -51,7 +53,11 @@ parse_answers() {
       continue
     fi
     if [ "$owner" != "d-i" ]; then
-      SELECTIONS+=("$owner $key $type $value")
+      if [[ ! $owner =~ ^[a-z0-9][a-z0-9+.-]*$ ]] || [[ ! $key =~ ^[A-Za-z0-9][A-Za-z0-9+._/-]*$ ]] || [[ ! $type =~ ^[a-z]+$ ]]; then
+        answer_error "$file:$start: expected a debconf selection '<package> <question> <type> <value>', found '${line:0:60}'"
+      else
+        SELECTIONS+=("$owner $key $type $value")
+      fi
       continue
     fi
     case $key in
@@ -129,6 +135,12 @@ validate_answers() {
   case $v in reboot|poweroff) ;; *) answer_error "$(at xcp/finish): expected reboot or poweroff, found '$v'" ;; esac
   v=${ANSWER[base-installer/initramfs-tools/driver-policy]:-most}
   case $v in most|dep) ;; *) answer_error "$(at base-installer/initramfs-tools/driver-policy): expected most or dep, found '$v'" ;; esac
+  v=${ANSWER[xcp/network-backend]:-bridge}
+  case $v in bridge|openvswitch) ;; *) answer_error "$(at xcp/network-backend): expected bridge or openvswitch, found '${v:0:40}'" ;; esac
+  v=${ANSWER[pkgsel/include]:-}
+  if [ -n "$v" ] && [[ ! $v =~ ^[a-z0-9][a-z0-9+.-]*(\ [a-z0-9][a-z0-9+.-]*)*$ ]]; then
+    answer_error "$(at pkgsel/include): expected package names separated by spaces, found '${v:0:60}'"
+  fi
   v=${ANSWER[time/zone]:-}
   if [ -n "$v" ] && [[ ! $v =~ ^[A-Za-z0-9_+/-]+$ ]]; then answer_error "$(at time/zone): expected a time zone such as Europe/Berlin or UTC, found '$v'"; fi
   if [ "$mode" = automated ]; then
@@ -137,6 +149,12 @@ validate_answers() {
       answer_error "$file: no credentials: an automated install needs passwd/root-password-crypted or at least one xcp/ssh-authorized-key (there is no default password)"
     fi
   fi
+}
+
+# redact_answers FILE: the answer file without the values of password questions (kept on the installed host).
+redact_answers() {
+  sed -E -e 's/^([[:space:]]*#?[[:space:]]*[^[:space:]]+[[:space:]]+[^[:space:]]*passw[^[:space:]]*[[:space:]]+password[[:space:]]+).*/\1<redacted>/' \
+    -e 's/\$(1|5|6|y|gy|7|2b)\$[./A-Za-z0-9$=,]+/<redacted>/g' "$1"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -5,7 +5,7 @@ import { diffLocks, formatLockDiff, Lock, LockedPackage } from '../../src/lock/f
 import { compareDebianVersions } from '../../src/format/deb/version';
 import { metapackageSpecs, debFileName } from '../../src/format/deb/metapackage';
 import { metaPoolPath } from '../../src/format/deb/apt-repo';
-import { mountPointChain } from '../../src/family/debian/installer-env';
+import { mountPointChain } from '../../src/family/debian/mounts';
 import { parseRecipe } from '../../src/recipe/load';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

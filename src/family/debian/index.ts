@@ -1,13 +1,15 @@
 import { DistroFamily } from '..';
 import { debFormat } from '../../format/deb';
 import { resolveDebianLock } from './lock';
-import { buildInstallerEnv } from './installer-env';
+import { buildTargetImage } from './image';
+import { buildInstallerLayer } from './installer-layer';
 
-/** Debian and its derivatives: apt resolves the closure, mmdebstrap makes the roots. */
+/** Debian and its derivatives: apt resolves the closure, mmdebstrap makes the target image. */
 export const debian: DistroFamily = {
   id: 'debian',
   format: debFormat,
-  modules: { installer: 'family/debian/installer-env' },
+  modules: { image: 'family/debian/image', installer: 'family/debian/installer-layer' },
   resolveLock: resolveDebianLock,
-  buildInstaller: buildInstallerEnv,
+  buildImage: buildTargetImage,
+  buildInstaller: buildInstallerLayer,
 };

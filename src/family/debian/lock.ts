@@ -53,14 +53,23 @@ async function resolveWith(ctx: BuildContext, inputs: Record<string, string>, so
       throw new XcpError(`apt resolved ${pin.name} to ${got?.version ?? 'nothing'} although ${pin.where} pins ${pin.version}`, 'resolution');
     }
   }
+  /** What `extra` adds to the target closure: resolved together with it, then the target's packages removed. */
+  const delta = async (section: string, extra: string[]): Promise<LockedPackage[]> => {
+    const names = extra.map((name, i) => ({ name, where: `${section}.packages[${i}]`, version: '' }));
+    const missing = names.filter((n) => !index.has(n.name)).map((n) => `${n.where}: no package named "${n.name}" in the recipe's archives`);
+    if (missing.length) throw new XcpError(`${missing.length} ${section} package(s) are not available: ${missing[0]}`, 'resolution', missing.slice(1));
+    const combined = await resolveClosure(apt, ctx.log, sources, index, recipe.base.priorities, [...pins, ...names]);
+    return layerOver(packages, combined, section);
+  };
   let installer: LockedPackage[] | undefined;
   if (recipe.installer) {
-    ctx.progress('resolving the installer environment');
-    const kernelPins = recipe.packages[recipe.installer.kernel].map((p, i) => ({ ...p, where: `packages.${recipe.installer!.kernel}[${i}]` }));
-    const names = recipe.installer.packages.map((name, i) => ({ name, where: `installer.packages[${i}]` }));
-    const missing = names.filter((n) => !index.has(n.name)).map((n) => `${n.where}: no package named "${n.name}" in the recipe's archives`);
-    if (missing.length) throw new XcpError(`${missing.length} installer package(s) are not available: ${missing[0]}`, 'resolution', missing.slice(1));
-    installer = await resolveClosure(apt, ctx.log, sources, index, recipe.installer.priorities, [...kernelPins, ...names.map((n) => ({ ...n, version: '' }))]);
+    ctx.progress('resolving the installer environment (a layer over the target)');
+    installer = await delta('installer', recipe.installer.packages);
+  }
+  let test: LockedPackage[] | undefined;
+  if (recipe.bootTest?.packages.length) {
+    ctx.progress('resolving the boot-test closure');
+    test = await delta('bootTest', recipe.bootTest.packages);
   }
   const archives: LockedArchive[] = [];
   for (const rel of await apt.releases(sources)) {
@@ -76,5 +85,23 @@ async function resolveWith(ctx: BuildContext, inputs: Record<string, string>, so
     archives,
     packages,
     ...(installer ? { installer } : {}),
+    ...(test ? { test } : {}),
   };
+}
+
+/**
+ * The packages of `combined` that `base` lacks. A layer is installed on top of the
+ * target with dpkg, so a package both have must be the very same version.
+ */
+export function layerOver(base: LockedPackage[], combined: LockedPackage[], section: string): LockedPackage[] {
+  const have = new Map(base.map((p) => [`${p.name}:${p.architecture}`, p]));
+  const layer: LockedPackage[] = [];
+  for (const p of combined) {
+    const b = have.get(`${p.name}:${p.architecture}`);
+    if (!b) layer.push(p);
+    else if (b.version !== p.version) {
+      throw new XcpError(`${section}: the ${section} packages need ${p.name} ${p.version}, but the target system has ${b.version}; pin ${p.name} in the recipe`, 'resolution');
+    }
+  }
+  return layer;
 }

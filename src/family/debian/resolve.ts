@@ -70,6 +70,8 @@ export async function resolveClosure(
       suite: entry.suite,
       filename: entry.filename,
       source: entry.source,
+      ...(/^[a-z-]+$/.test(entry.stanza.Priority ?? '') ? { priority: entry.stanza.Priority } : {}),
+      ...(/^[a-z0-9/-]+$/.test(entry.stanza.Section ?? '') ? { section: entry.stanza.Section } : {}),
     });
   }
   if (packages.length === 0) throw new XcpError('apt resolved an empty closure; check the recipe base and packages', 'resolution');

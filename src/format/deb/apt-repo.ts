@@ -85,7 +85,17 @@ export async function publishAptRepo(root: string, input: PublishInput): Promise
   const distDir = path.join(root, 'dists', recipe.repository.codename);
   const binDir = path.join(distDir, component, `binary-${arch}`);
   await fs.mkdir(binDir, { recursive: true });
-  const packages = await run(log, 'apt-ftparchive', [...hashOptions, 'packages', 'pool'], { cwd: root, purpose: 'apt-ftparchive packages', logStdout: false, errorLines: ftparchiveErrors });
+  // The archive's Priority and Section override the packages' own (tasksel's control says
+  // optional, the archive says important): without them a variant=important install from
+  // this repository would differ from the lock.
+  const override = path.join(root, '.override');
+  const overrides = [
+    ...lock.packages.map((p) => `${p.name} ${p.priority ?? 'optional'} ${p.section ?? 'misc'}`),
+    ...metaDebs.map((d) => `${path.basename(d).split('_')[0]} optional metapackages`),
+  ];
+  await fs.writeFile(override, [...new Set(overrides)].join('\n') + '\n');
+  const packages = await run(log, 'apt-ftparchive', [...hashOptions, 'packages', 'pool', override], { cwd: root, purpose: 'apt-ftparchive packages', logStdout: false, errorLines: ftparchiveErrors });
+  await fs.rm(override);
   if (!packages.stdout.trim()) throw new XcpError('apt-ftparchive indexed no packages', 'build');
   await fs.writeFile(path.join(binDir, 'Packages'), packages.stdout);
   await fs.writeFile(path.join(binDir, 'Packages.gz'), gzipSync(Buffer.from(packages.stdout), { level: 9 }));
