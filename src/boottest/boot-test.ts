@@ -143,10 +143,16 @@ async function makeAnswerVolume(loaded: LoadedRecipe, lock: Lock, dir: string, f
   return img;
 }
 
+/** check.sh reports milliseconds ("210716ms"); the table shows seconds ("210.7 s"). */
+export function checkTime(raw: string): string {
+  const ms = /^(\d+)ms$/.exec(raw);
+  return ms ? `${(Number(ms[1]) / 1000).toFixed(1)} s` : raw;
+}
+
 export function parseChecks(text: string, firmware: Firmware): CheckResult[] {
   const results = new Map<string, CheckResult>();
   for (const m of text.matchAll(/XCP_CHECK name=(\S+) rc=(\d+) seconds=(\S+) detail=(.*)/g)) {
-    results.set(m[1], { firmware, name: m[1], ok: m[2] === '0', time: m[3], detail: m[4].replace(/\s+/g, ' ').trim() });
+    results.set(m[1], { firmware, name: m[1], ok: m[2] === '0', time: checkTime(m[3]), detail: m[4].replace(/\s+/g, ' ').trim() });
   }
   return requiredChecks.map((name) => results.get(name) ?? { firmware, name, ok: false, time: '-', detail: 'no result (the check did not run)' });
 }
@@ -162,7 +168,7 @@ function serialProgress(firmware: Firmware, progress: (t: string) => void): (lin
     const installer = /xcp-installer: (.*)$/.exec(line);
     if (installer) return progress(`${firmware}: ${installer[1].trim()}`);
     const check = /XCP_CHECK name=(\S+) rc=(\d+) seconds=(\S+) detail=(.*)$/.exec(line);
-    if (check) progress(`${firmware}: check ${check[1]}: ${check[2] === '0' ? 'ok' : 'FAIL'} (${check[3]}) ${check[4].trim()}`);
+    if (check) progress(`${firmware}: check ${check[1]}: ${check[2] === '0' ? 'ok' : 'FAIL'} (${checkTime(check[3])}) ${check[4].trim()}`);
   };
 }
 
@@ -277,8 +283,8 @@ async function readRecord(file: string): Promise<InstallRecord | undefined> {
 export function formatReport(reports: BootTestReport[]): string[] {
   const rows: { firmware: string; check: string; ok: boolean; time: string; detail: string }[] = [];
   for (const r of reports) {
-    rows.push({ firmware: r.firmware, check: 'install', ok: r.installed, time: `${r.installSeconds.toFixed(0)}s`, detail: `power-on → unattended install → powered off (network back-end ${networkBackendOf[r.firmware]})` });
-    if (r.installed) rows.push({ firmware: r.firmware, check: 'first boot', ok: r.booted, time: `${r.bootSeconds.toFixed(0)}s`, detail: 'GRUB → Xen → dom0 → checks → powered off' });
+    rows.push({ firmware: r.firmware, check: 'install', ok: r.installed, time: `${r.installSeconds.toFixed(0)} s`, detail: `power-on → unattended install → powered off (network back-end ${networkBackendOf[r.firmware]})` });
+    if (r.installed) rows.push({ firmware: r.firmware, check: 'first boot', ok: r.booted, time: `${r.bootSeconds.toFixed(0)} s`, detail: 'GRUB → Xen → dom0 → checks → powered off' });
     for (const c of r.checks) rows.push({ firmware: r.firmware, check: c.name, ok: c.ok, time: c.time, detail: c.detail });
   }
   const w = Math.max(5, ...rows.map((r) => r.check.length));

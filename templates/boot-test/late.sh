@@ -13,6 +13,8 @@ ln -sf /etc/systemd/system/xcp-boot-check.service "$T/etc/systemd/system/multi-u
 install -m 0644 /run/oemdrv/x86_xcp-tcg.xml "$T/usr/share/libvirt/cpu_map/x86_xcp-tcg.xml"
 sed -i "s|<include filename='x86_qemu64.xml'/>|&\n    <include filename='x86_xcp-tcg.xml'/>|" "$T/usr/share/libvirt/cpu_map/index.xml"
 # Guests' consoles are logged (/var/log/xen/console/guest-<name>.log), so the checks can see them boot.
+# xenconsoled does not make its log directory.
+mkdir -p "$T/var/log/xen/console"
 echo 'XENCONSOLED_ARGS="--log=guest --log-dir=/var/log/xen/console"' >>"$T/etc/default/xen"
 # NFS and iSCSI servers for dom0 to use on its own loopback (test-only, never in the image).
 # busybox's initramfs hook would remake the initramfs (20 minutes under TCG) for nothing
