@@ -69,8 +69,15 @@ guest_cfg() { # name type extra-lines…
 guest_ready() { until_ok "$2" grep -q XCP_GUEST_READY "/var/log/xen/console/guest-$1.log" && grep -o 'XCP_GUEST_READY.*' "/var/log/xen/console/guest-$1.log" | head -n1 | cut -d' ' -f2-; }
 console_tail() { tail -n "${2:-5}" "/var/log/xen/console/guest-$1.log" 2>/dev/null | tr -d '\r' | tr '\n' '|'; }
 
-# xl's chatter ("Parsing config from …") only when it failed.
-xl_create() { local out; out=$(timeout 120 xl create "$1" 2>&1) || { echo "xl create $1 failed: $out"; return 1; }; }
+# xl's chatter ("Parsing config from …") only when it failed. Its output goes to a file,
+# not a pipe: xl daemonizes, and with its stdout on a pipe it segfaulted (in libgcc_s)
+# after creating a PV guest, in 2 of 2 runs; with a file or /dev/null it never did.
+xl_create() {
+  local log=/run/xcp-xl-create-${1##*/}.log
+  timeout 120 xl create "$1" >"$log" 2>&1 && return 0
+  echo "xl create $1 failed (exit $?): $(tr '\n' ' ' <"$log") $(dmesg | grep -E 'xl\[[0-9]+\]: segfault' | tail -n1)"
+  return 1
+}
 
 pv_guest() {
   guest_initrd || { echo "cannot make the guests' initramfs"; return 1; }
