@@ -99,11 +99,11 @@ test(`${ROUNDS} rounds of three builds at once: two output directories on one fr
   }
 });
 
-test('a build killed during the installer\'s mmdebstrap leaves no mounts and no processes; the next build sweeps its tree', async () => {
+test('a build killed during the image\'s mmdebstrap leaves no mounts and no processes; the next build sweeps its tree', async () => {
   const cache = path.join(dir, 'mm-cache');
   const out = path.join(dir, 'mm-out');
   expect(build(cache, out, 'fetch').code).toBe(0);
-  const run = startXcpbuild(['--locked', '--cache', cache, '--out', out, ...mirror.args, 'installer', defaultRecipe]);
+  const run = startXcpbuild(['--locked', '--cache', cache, '--out', out, ...mirror.args, 'image', defaultRecipe]);
   const logDir = path.join(out, 'xcp-bookworm/logs');
   const logFile = () => (existsSync(logDir) ? readdirSync(logDir).filter((f) => f.includes(`-${run.pid}-`)).map((f) => path.join(logDir, f))[0] : undefined);
   await waitForText(logFile, /\$ mmdebstrap /, 180_000);
@@ -117,11 +117,11 @@ test('a build killed during the installer\'s mmdebstrap leaves no mounts and no 
   expect(mounts).toEqual([]);
   const procs = spawnSync('pgrep', ['-af', cache], { encoding: 'utf8' }).stdout.trim();
   expect(procs).toBe('');
-  const treesDir = path.join(cache, 'trees/installer');
+  const treesDir = path.join(cache, 'trees/image');
   const leftovers = readdirSync(treesDir).filter((n) => n.startsWith('.tmp-'));
   expect(leftovers.length).toBe(1);
   expect(statSync(path.join(treesDir, leftovers[0])).isDirectory()).toBe(true);
-  // The next build of any installer tree removes what the killed one left.
-  await new TreeCache(cache).obtain('installer', '0'.repeat(64), async () => undefined, () => undefined);
+  // The next build of any image tree removes what the killed one left.
+  await new TreeCache(cache).obtain('image', '0'.repeat(64), async () => undefined, () => undefined);
   expect(readdirSync(treesDir).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
 });

@@ -107,8 +107,8 @@ describe('recipe → lock → fetch → meta → repo', () => {
     const fetch = r.stages.find((s) => s.id === 'fetch')!;
     expect(fetch.status).toBe('built');
     expect(fetch.reasons).toEqual(['1 cached file(s) missing or changed']);
-    const lockFile = JSON.parse(readFileSync(recipe.replace('.yaml', '.lock'), 'utf8')) as { packages: { sha256: string }[]; installer?: { sha256: string }[] };
-    const files = new Set([...lockFile.packages, ...(lockFile.installer ?? [])].map((p) => p.sha256)).size;
+    const lockFile = JSON.parse(readFileSync(recipe.replace('.yaml', '.lock'), 'utf8')) as { packages: { sha256: string }[]; installer?: { sha256: string }[]; test?: { sha256: string }[] };
+    const files = new Set([...lockFile.packages, ...(lockFile.installer ?? []), ...(lockFile.test ?? [])].map((p) => p.sha256)).size;
     expect(r.notes).toContain(`fetch: 1 file(s) downloaded (2.2 MiB), ${files - 1} already cached`);
     const sum = spawnSync('sha256sum', [file], { encoding: 'utf8' }).stdout.split(' ')[0];
     expect(sum).toBe(victim.sha256);
