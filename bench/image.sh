@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 unsquashfs -q -n -d "$work/root" "$image" >/dev/null
 echo "image root: $(du -sm "$work/root" | cut -f1) MiB, $(nproc) cores"
 printf '%-30s %10s %10s %14s\n' compressor 'size MiB' 'make s' 'extract s (1)'
-for c in "zstd -Xcompression-level 3" "zstd -Xcompression-level 9" "zstd -Xcompression-level 15" "zstd -Xcompression-level 19" "xz" "lz4 -Xhc" "gzip"; do
+for c in "zstd -Xcompression-level 3" "zstd -Xcompression-level 9" "zstd -Xcompression-level 9 -b 1M" "zstd -Xcompression-level 15" "zstd -Xcompression-level 19" "xz" "lz4 -Xhc" "gzip"; do
   s=$(date +%s%N)
   mksquashfs "$work/root" "$work/t.sqfs" -comp $c -noappend -no-progress -quiet >/dev/null
   made=$(( ($(date +%s%N) - s) / 1000000 ))
@@ -23,4 +23,4 @@ for c in "zstd -Xcompression-level 3" "zstd -Xcompression-level 9" "zstd -Xcompr
   rm -rf "$work/x"
   awk -v c="$c" -v b="$(stat -c %s "$work/t.sqfs")" -v m="$made" -v x="$ext" 'BEGIN { printf "%-30s %10.1f %10.1f %14.1f\n", c, b / 1048576, m / 1000, x / 1000 }'
 done
-echo "in use: $(grep -o "'-comp', '[a-z]*', '-Xcompression-level', '[0-9]*'" src/family/debian/image.ts | tr -d "',")"
+echo "in use: $(grep -o "'-comp'.*']" src/family/debian/image.ts | tr -d "',")"

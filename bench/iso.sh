@@ -15,7 +15,7 @@ shared=${XCPBUILD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/xcpbuild}
 export XCPBUILD_CACHE="$work/cache"
 mkdir -p "$XCPBUILD_CACHE"
 x() { node dist/cli.js --json --locked --out "$out" "$@" > "$work/last.json" || { cat "$work/last.json"; exit 1; }; }
-ms() { local s e; s=$(date +%s%N); "$@"; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
+ms() { local s e; s=$(date +%s%N); "$@" >&2; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
 
 # The package files come from the shared cache (copied, so this bench never changes it).
 node dist/cli.js --locked --out "$work/prefetch" fetch "recipes/$recipe.yaml" >/dev/null

@@ -111,6 +111,7 @@ async function fetchInto(store: ContentStore, item: DownloadItem, idleTimeoutMs:
       have = 0;
     }
   }
+  if (item.url.startsWith('file://')) return copyLocal(store, item, partial, onBytes);
   const controller = new AbortController();
   let timer = setTimeout(() => controller.abort(), idleTimeoutMs);
   const headers: Record<string, string> = have > 0 ? { Range: `bytes=${have}-` } : {};
@@ -173,3 +174,19 @@ async function fetchInto(store: ContentStore, item: DownloadItem, idleTimeoutMs:
   return written;
 }
 
+
+/** A file:// archive (a local mirror): copied into the partial file, then verified like any download. */
+async function copyLocal(store: ContentStore, item: DownloadItem, partial: string, onBytes: (n: number) => void): Promise<number> {
+  const file = decodeURIComponent(new URL(item.url).pathname);
+  try {
+    await fs.copyFile(file, partial);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new PermanentError('the archive has no such file');
+    throw new Error(code ?? (err as Error).message);
+  }
+  const size = await sizeOf(partial);
+  onBytes(size);
+  await store.commit(item.sha256, item.size, partial);
+  return size;
+}

@@ -7,16 +7,19 @@ import { Name, Url, Sha256, PackageVersion, Line } from '../recipe/strings';
  */
 export const LOCK_VERSION = 1;
 
-/** pool/… below an archive: plain segments only, no `..`, no absolute path. */
+/** A path below an archive (pool/… for apt, Packages/… for yum): plain segments only, no `..`, no absolute path. */
 const PoolPath = Type.String({
   maxLength: 500,
-  pattern: '^pool/([A-Za-z0-9+_~][A-Za-z0-9+._~-]*/)*[A-Za-z0-9+_~][A-Za-z0-9+._~%:-]*\\.(deb|rpm)$',
-  description: "the file's path below the archive URL: pool/…/name_version_arch.deb, plain segments only",
+  pattern: '^([A-Za-z0-9+_~][A-Za-z0-9+._~-]*/)*[A-Za-z0-9+_~][A-Za-z0-9+._~%:^-]*\\.(deb|rpm)$',
+  description: "the file's path below the archive URL, e.g. pool/…/name_version_arch.deb or Packages/x/name-version-release.arch.rpm; plain segments only",
 });
+
+/** Package names as archives spell them: Debian's are lowercase, RPM's may have capitals and _ (perl-Carp). */
+const PackageName = (description: string) => Type.String({ minLength: 1, maxLength: 200, pattern: '^[A-Za-z0-9_][A-Za-z0-9+._-]*$', description });
 
 export const LockedPackage = Type.Object(
   {
-    name: Name('a package name'),
+    name: PackageName('a package name'),
     version: PackageVersion,
     architecture: Type.String({ pattern: '^[a-z0-9_]+$', maxLength: 32, description: 'an architecture, e.g. amd64 or all' }),
     sha256: Sha256,
@@ -24,7 +27,8 @@ export const LockedPackage = Type.Object(
     archive: Name('the name of a recipe archive'),
     suite: Type.String({ maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9./_-]*$', description: 'the suite the file was found in' }),
     filename: PoolPath,
-    source: Name('the source package name'),
+    source: PackageName('the source package name'),
+    sourceRpm: Type.Optional(Type.String({ maxLength: 300, pattern: '^[A-Za-z0-9_][A-Za-z0-9+._~^-]*\\.(src|nosrc)\\.rpm$', description: 'the source RPM the package was built from (rpm only)' })),
     priority: Type.Optional(Type.String({ maxLength: 30, pattern: '^[a-z-]+$', description: "the archive's Priority of the package (it overrides the package's own)" })),
     section: Type.Optional(Type.String({ maxLength: 60, pattern: '^[a-z0-9/-]+$', description: "the archive's Section of the package" })),
   },
@@ -36,8 +40,9 @@ export const LockedArchive = Type.Object(
     name: Name('the name of a recipe archive'),
     uri: Url('the archive URL'),
     suite: Type.String({ maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9./_-]*$', description: 'a suite' }),
-    inRelease: Sha256,
-    date: Type.String({ maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*$', description: 'the Date field of the InRelease file' }),
+    inRelease: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'the sha256 of the InRelease file (apt archives)' })),
+    repomd: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'the sha256 of repodata/repomd.xml (yum archives)' })),
+    date: Type.String({ maxLength: 100, pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*$', description: 'the Date field of the InRelease file, or the repomd.xml revision' }),
   },
   { additionalProperties: false, description: 'an archive state the closure was resolved against' },
 );

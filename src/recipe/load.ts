@@ -82,6 +82,27 @@ function checkReferences(recipe: Recipe, doc: Document, lc: LineCounter): Recipe
     if (seen.has(meta)) issues.push(issueAt(doc, lc, ['metapackages', meta], `metapackage "${meta}" has the name of a pinned package`));
   }
   if (recipe.installer && !recipe.iso) issues.push(issueAt(doc, lc, ['installer'], 'an installer: section needs an iso: section (the installer is only used on the ISO)'));
+  issues.push(...checkFamily(recipe, doc, lc));
+  return issues;
+}
+
+/** What each distribution family requires of archives and sections the shared schema leaves open. */
+function checkFamily(recipe: Recipe, doc: Document, lc: LineCounter): RecipeIssue[] {
+  const issues: RecipeIssue[] = [];
+  const family = recipe.target.family;
+  recipe.archives.forEach((a, i) => {
+    for (const key of ['suites', 'components'] as const) {
+      if (family === 'debian' && !a[key]) issues.push(issueAt(doc, lc, ['archives', String(i)], `expected ${key}: in a debian archive (e.g. ${key === 'suites' ? '[bookworm]' : '[main]'})`));
+      if (family === 'fedora' && a[key]) issues.push(issueAt(doc, lc, ['archives', String(i), key], `a fedora archive is one yum repository at uri (the directory holding repodata/); ${key}: is for debian archives`));
+    }
+  });
+  if (family === 'fedora') {
+    if (!/^[0-9]+$/.test(recipe.target.release)) issues.push(issueAt(doc, lc, ['target', 'release'], `expected a Fedora release number (e.g. 43), found "${recipe.target.release}"`));
+    if (recipe.base.priorities.length) issues.push(issueAt(doc, lc, ['base', 'priorities'], 'expected [] for the fedora family: dnf resolves the closure of the pins into an empty installroot; Debian priorities do not apply'));
+    for (const key of ['installer', 'iso', 'bootTest'] as const) {
+      if (recipe[key]) issues.push(issueAt(doc, lc, [key], `the fedora family builds packages and a yum repository; ${key}: (the appliance ISO) is made for debian recipes only so far`));
+    }
+  }
   return issues;
 }
 

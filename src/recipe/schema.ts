@@ -18,18 +18,22 @@ export const PackagePin = Type.Object(
 export const Archive = Type.Object(
   {
     name: Name('a short name for this archive, e.g. debian or debian-security'),
-    uri: Url('the archive base URL (http://, https:// or file://)'),
-    suites: Type.Array(Type.String({ maxLength: 100, pattern: '^[a-z0-9][a-z0-9./-]*$', description: 'a suite or codename, e.g. bookworm-security' }), {
-      minItems: 1,
-      maxItems: 20,
-      description: 'the suites to use from this archive',
-    }),
-    components: Type.Array(Type.String({ maxLength: 100, pattern: '^[a-z0-9-]+$', description: 'an archive component, e.g. main' }), {
-      minItems: 1,
-      maxItems: 20,
-      description: 'the archive components to use, e.g. [main]',
-    }),
-    keyring: FilePath('path to the OpenPGP keyring that signs this archive (absolute, or relative to the recipe; no spaces or quotes)'),
+    uri: Url('the archive base URL (http://, https:// or file://): for debian the directory holding dists/, for fedora the yum repository holding repodata/'),
+    suites: Type.Optional(
+      Type.Array(Type.String({ maxLength: 100, pattern: '^[a-z0-9][a-z0-9./-]*$', description: 'a suite or codename, e.g. bookworm-security' }), {
+        minItems: 1,
+        maxItems: 20,
+        description: 'the suites to use from this archive (debian family; a yum archive is one repository at uri)',
+      }),
+    ),
+    components: Type.Optional(
+      Type.Array(Type.String({ maxLength: 100, pattern: '^[a-z0-9-]+$', description: 'an archive component, e.g. main' }), {
+        minItems: 1,
+        maxItems: 20,
+        description: 'the archive components to use, e.g. [main] (debian family only)',
+      }),
+    ),
+    keyring: FilePath('path to the OpenPGP key(s) that sign this archive: its InRelease (debian) or its packages and repomd.xml (fedora); absolute, or relative to the recipe'),
   },
   { additionalProperties: false, description: 'an upstream package archive' },
 );
@@ -124,8 +128,8 @@ export const Recipe = Type.Object(
     version: Type.String({ maxLength: 100, pattern: '^[0-9][0-9A-Za-z.+~]*$', description: 'the appliance version, e.g. 1.0.0' }),
     target: Type.Object(
       {
-        family: Type.Union([Type.Literal('debian')], { description: 'the distribution family: debian' }),
-        release: Name('the target release codename, e.g. bookworm'),
+        family: Type.Union([Type.Literal('debian'), Type.Literal('fedora')], { description: 'the distribution family: debian (apt, .deb) or fedora (dnf, .rpm)' }),
+        release: Name('the target release: a codename for debian (e.g. bookworm), a release number for fedora (e.g. 43)'),
         architecture: Type.Union([Type.Literal('amd64')], { description: 'the target architecture: amd64' }),
       },
       { additionalProperties: false, description: 'the distribution the packages are built for' },

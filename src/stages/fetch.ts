@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { StageDefinition } from '../plan/types';
 import { allLockedFiles } from '../lock/file';
+import { familyOf } from '../family';
 import { downloadAll } from '../cache/download';
 import { XcpError } from '../errors';
 import { requireLock, closureDigest, stageDir } from './common';
@@ -61,6 +62,13 @@ export const fetchStage: StageDefinition = {
         idleTimeoutMs: 30000,
         onProgress: (done, total, files, totalFiles) => ctx.progress(`${mib(done)} / ${mib(total)} MiB, ${files}/${totalFiles} files`),
       });
+      const family = familyOf(ctx.loaded.recipe);
+      if (family.checkFetched) {
+        ctx.progress('checking package signatures against the recipe\'s keys');
+        const locked = allLockedFiles(lock);
+        const problems = await family.checkFetched(ctx, locked.map((p) => ({ path: store.pathOf(p.sha256), label: `${p.name} ${p.version} (${p.filename})`, archive: p.archive })));
+        if (problems.length) throw new XcpError(`${problems.length} fetched package(s) fail the signature check: ${problems[0]}`, 'verification', problems.slice(1, 20));
+      }
       ctx.notes.push(`fetch: ${result.downloaded} file(s) downloaded (${mib(result.bytes)} MiB), ${items.length - result.downloaded} already cached`);
       const dir = stageDir(ctx, 'fetch');
       await mkdirp(dir);

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { StageDefinition } from '../plan/types';
-import { familyOf } from '../family';
+import { applianceOf } from '../family';
 import { hashValue, hashTree, sha256, sha256File } from '../util/hash';
 import { templateDir } from '../util/templates';
 import { codeDigest } from '../version';
@@ -35,12 +35,12 @@ export const imageStage: StageDefinition = {
       'signing key': (await exists(key)) ? sha256(await fs.readFile(key)) : 'missing',
       'templates/image': await hashTree(templateDir('image')),
       SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
-      'xcpbuild code': codeDigest([familyOf(r).modules.image, 'cache/trees']),
+      'xcpbuild code': codeDigest([applianceOf(r).modules.image, 'cache/trees']),
     };
   },
   async build(ctx, staging) {
     const hash = inputHash(await imageStage.inputs(ctx));
-    const family = familyOf(ctx.loaded.recipe);
+    const family = applianceOf(ctx.loaded.recipe);
     const tree = await ctx.trees().obtain('image', hash, (dir) => family.buildImage(ctx, dir, stageDir(ctx, 'repo')), (holder) =>
       ctx.progress(`waiting for ${holder} (the same image is being built)`),
     );

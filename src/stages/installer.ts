@@ -1,5 +1,5 @@
 import { StageDefinition } from '../plan/types';
-import { familyOf } from '../family';
+import { applianceOf } from '../family';
 import { hashValue, hashTree } from '../util/hash';
 import { templateDir } from '../util/templates';
 import { codeDigest } from '../version';
@@ -30,12 +30,12 @@ export const installerStage: StageDefinition = {
       'recipe.name': hashValue([r.name, r.version]),
       'templates/installer': await hashTree(templateDir('installer')),
       SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
-      'xcpbuild code': codeDigest([familyOf(r).modules.installer, 'cache/trees']),
+      'xcpbuild code': codeDigest([applianceOf(r).modules.installer, 'cache/trees']),
     };
   },
   async build(ctx, staging) {
     const hash = inputHash(await installerStage.inputs(ctx));
-    const family = familyOf(ctx.loaded.recipe);
+    const family = applianceOf(ctx.loaded.recipe);
     const tree = await ctx.trees().obtain('installer', hash, (dir) => family.buildInstaller(ctx, dir, stageDir(ctx, 'image')), (holder) =>
       ctx.progress(`waiting for ${holder} (the same installer environment is being built)`),
     );

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
-import { shellQuote, deb822Value, cmdlineWords, hasControlChars, printable } from './text';
+import { shellQuote, deb822Value, cmdlineWords, hasControlChars, printable, specValue, specText } from './text';
 import { XcpError } from '../errors';
 
 /** The project root: templates/, isolinux/, preseed/ and kickstart/ live here. */
@@ -18,12 +18,16 @@ export function templateDir(name: string): string {
  *   {{field v}}   a single-line deb822 / config value (refuses control characters)
  *   {{cmdline v}} kernel / Xen options (a restricted character set)
  *   {{line v}}    any single line of text (comments, answer-file values)
+ *   {{spec v}}    a one-line value in an RPM spec (% doubled, no control characters)
+ *   {{spectext v}} paragraphs in an RPM spec (%description)
  * A plain {{v}} is only for values the schema restricts to names and numbers.
  */
 const hb = Handlebars.create();
 hb.registerHelper('sh', (v: unknown) => shellQuote(String(v ?? '')));
 hb.registerHelper('field', (v: unknown) => deb822Value('template', String(v ?? '')));
 hb.registerHelper('cmdline', (v: unknown) => cmdlineWords('a kernel command line', String(v ?? '')));
+hb.registerHelper('spec', (v: unknown) => specValue('a value', String(v ?? '')));
+hb.registerHelper('spectext', (v: unknown) => specText(String(v ?? '')));
 hb.registerHelper('line', (v: unknown) => {
   const s = String(v ?? '');
   if (hasControlChars(s)) throw new XcpError(`refusing to write a line with control characters: ${printable(s)}`, 'invalidInput');

@@ -48,3 +48,39 @@ export function cmdlineWords(field: string, value: string): string {
   }
   return value;
 }
+
+/**
+ * A value on one line of an RPM spec file. rpm expands macros everywhere, so % is
+ * doubled; a line break would start a new tag or section, so control characters are refused.
+ */
+export function specValue(field: string, value: string): string {
+  if (hasControlChars(value)) throw new XcpError(`refusing to write ${field} into a spec file: it has control characters (${printable(value)})`, 'invalidInput');
+  return value.trim().replace(/%/g, '%%');
+}
+
+/** Wraps each line to `width` columns at spaces (a word longer than that stays whole). */
+export function wrap(text: string, width: number): string {
+  return text
+    .split('\n')
+    .map((line) => {
+      const out: string[] = [];
+      let cur = '';
+      for (const word of line.split(' ')) {
+        if (cur && (cur + ' ' + word).length > width) {
+          out.push(cur);
+          cur = word;
+        } else cur = cur ? `${cur} ${word}` : word;
+      }
+      out.push(cur);
+      return out.join('\n');
+    })
+    .join('\n');
+}
+
+/** Paragraphs in an RPM spec (%description): % doubled, no line may start a section. */
+export function specText(value: string): string {
+  if (/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/.test(value)) {
+    throw new XcpError(`refusing to write text with control characters into a spec file: ${printable(value)}`, 'invalidInput');
+  }
+  return wrap(value.trim(), 79).replace(/%/g, '%%');
+}

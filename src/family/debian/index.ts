@@ -8,8 +8,10 @@ import { buildInstallerLayer } from './installer-layer';
 export const debian: DistroFamily = {
   id: 'debian',
   format: debFormat,
-  modules: { image: 'family/debian/image', installer: 'family/debian/installer-layer' },
   resolveLock: resolveDebianLock,
-  buildImage: buildTargetImage,
-  buildInstaller: buildInstallerLayer,
+  appliance: {
+    modules: { image: 'family/debian/image', installer: 'family/debian/installer-layer' },
+    buildImage: buildTargetImage,
+    buildInstaller: buildInstallerLayer,
+  },
 };

@@ -1,20 +1,14 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { BuildContext } from '../../plan/types';
-import { PackageFormat } from '..';
+import { PackageFormat, lockOf } from '..';
 import { buildMetapackage, metapackageSpecs } from './metapackage';
 import { publishAptRepo, checkAptRepo, auditAptRepo } from './apt-repo';
 import { compareDebianVersions } from './version';
-import { XcpError } from '../../errors';
 
 async function builtDebs(dir: string): Promise<string[]> {
   return (await fs.readdir(dir)).filter((f) => f.endsWith('.deb')).sort().map((f) => path.join(dir, f));
 }
 
-function lockOf(ctx: BuildContext) {
-  if (!ctx.lock) throw new XcpError('no lock; run xcpbuild lock', 'invalidInput');
-  return ctx.lock;
-}
 
 /** The deb format: dpkg-deb packages and a signed apt repository (apt-ftparchive, gpg). */
 export const debFormat: PackageFormat = {

@@ -7,31 +7,9 @@ import { run } from '../../util/proc';
 import { render, templateDir } from '../../util/templates';
 import { controlDescription } from './deb822';
 import { confine } from '../../util/fsutil';
+import { MetapackageSpec } from '../metapackages';
 
-export interface MetapackageSpec {
-  name: string;
-  version: string;
-  maintainer: string;
-  summary: string;
-  description: string;
-  /** Exact dependencies, in order: [name, version]. */
-  depends: [string, string][];
-}
-
-/** The metapackages of a recipe, each depending on its groups' pins and other metapackages with (= version). */
-export function metapackageSpecs(recipe: Recipe): MetapackageSpec[] {
-  return Object.entries(recipe.metapackages).map(([name, m]) => ({
-    name,
-    version: m.version,
-    maintainer: m.maintainer,
-    summary: m.summary,
-    description: m.description,
-    depends: [
-      ...(m.depends ?? []).map((d): [string, string] => [d, recipe.metapackages[d].version]),
-      ...m.groups.flatMap((g) => recipe.packages[g].map((p): [string, string] => [p.name, p.version])),
-    ],
-  }));
-}
+export { metapackageSpecs } from '../metapackages';
 
 export function debFileName(name: string, version: string, arch: string): string {
   return `${name}_${version.replace(/^\d+:/, '')}_${arch}.deb`;

@@ -1,0 +1,31 @@
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { DistroFamily } from '..';
+import { rpmFormat } from '../../format/rpm';
+import { armoredKey, checkRpmSignatures } from '../../format/rpm/rpmkeys';
+import { keyringPath } from '../../recipe/load';
+import { resolveFedoraLock } from './lock';
+
+/** Fedora and its relatives: dnf resolves the closure from yum archives; packages are RPMs. No appliance image yet. */
+export const fedora: DistroFamily = {
+  id: 'fedora',
+  format: rpmFormat,
+  resolveLock: resolveFedoraLock,
+  async checkFetched(ctx, files) {
+    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-keys-'));
+    try {
+      const problems: string[] = [];
+      for (const a of ctx.loaded.recipe.archives) {
+        const mine = files.filter((f) => f.archive === a.name);
+        if (!mine.length) continue;
+        const key = path.join(tmp, `${a.name}.asc`);
+        await armoredKey(ctx.log, keyringPath(ctx.loaded, a.keyring), key);
+        problems.push(...(await checkRpmSignatures(ctx.log, mine, [key])).map((p) => `${p} (archive ${a.name})`));
+      }
+      return problems;
+    } finally {
+      await fs.rm(tmp, { recursive: true, force: true });
+    }
+  },
+};

@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""Reads yum repositories and resolves pinned RPMs with dnf's own solver (libsolv).
+
+Reads a JSON request on stdin and prints one JSON answer on stdout; xcpbuild's
+format/rpm/dnf.ts drives it. Nothing of the host's dnf configuration, repositories,
+cache or rpm database is read or written: everything lives under the request's root.
+Every repository is loaded with repo_gpgcheck: repomd.xml must carry a valid signature
+by one of the repository's keys, and every metadata file must match repomd.xml.
+
+  {"mode": "resolve" | "list", "root": dir, "cache": dir, "releasever": "43",
+   "basearch": "x86_64", "repos": [{"id": "fedora", "url": "http://…/", "keys": ["/abs/key.asc"]}],
+   "pins": [{"name": "xen", "version": "4.20.0-1.fc43"}]}   version: [epoch:]version-release
+
+Answers: {"error": "…"} when a repository cannot be loaded; for "resolve",
+{"missing": [{"name", "version", "available": ["evr (repo)", …]}]} when a pin does not
+exist, {"problem": "dnf's words"} when the pins cannot be installed together, else
+{"repos": [{"id", "repomd_sha256", "revision"}], "packages": [...]}; for "list",
+{"repos": …, "packages": [...]} with every package of the repositories. A package is
+{name, epoch, version, release, arch, location, sha256, size, repo, sourcerpm}.
+"""
+import hashlib
+import json
+import os
+import sys
+
+import dnf
+import dnf.exceptions
+import hawkey
+
+
+def evr_of(pkg):
+    return ('%d:' % pkg.epoch if pkg.epoch else '') + '%s-%s' % (pkg.version, pkg.release)
+
+
+def main():
+    req = json.load(sys.stdin)
+    for d in ('var/log', 'var/lib/dnf'):
+        os.makedirs(os.path.join(req['root'], d), exist_ok=True)
+    base = dnf.Base()
+    conf = base.conf
+    conf.installroot = req['root']
+    conf.cachedir = req['cache']
+    conf.persistdir = os.path.join(req['root'], 'var/lib/dnf')
+    conf.logdir = os.path.join(req['root'], 'var/log')
+    conf.reposdir = []
+    conf.skip_if_unavailable = False
+    conf.install_weak_deps = False
+    conf.gpgcheck = True
+    conf.repo_gpgcheck = True
+    conf.assumeyes = True
+    conf.retries = req.get('retries', 3)
+    conf.timeout = req.get('timeout', 30)
+    conf.substitutions['releasever'] = req['releasever']
+    conf.substitutions['basearch'] = req['basearch']
+    conf.arch = req['basearch']
+    for r in req['repos']:
+        base.repos.add_new_repo(r['id'], conf, baseurl=[r['url']], gpgkey=['file://' + k for k in r['keys']],
+                                gpgcheck=True, repo_gpgcheck=True, skip_if_unavailable=False)
+    try:
+        base.fill_sack(load_system_repo=False, load_available_repos=True)
+    except dnf.exceptions.RepoError as e:
+        print(json.dumps({'error': str(e)}))
+        return
+    available = base.sack.query().available()
+    missing, chosen = [], []
+    for pin in req.get('pins', []):
+        have = available.filter(name=pin['name'], arch=[req['basearch'], 'noarch'])
+        match = [p for p in have if evr_of(p) == pin['version']]
+        if not match:
+            missing.append({'name': pin['name'], 'version': pin['version'],
+                            'available': sorted({'%s (%s)' % (evr_of(p), p.reponame) for p in have})})
+        else:
+            chosen.append(match[0])
+    if req['mode'] == 'list':
+        print(json.dumps({'repos': repo_states(base, req), 'packages': describe(available)}))
+        return
+    if missing:
+        print(json.dumps({'missing': missing}))
+        return
+    for pkg in chosen:
+        base.package_install(pkg, strict=True)
+    try:
+        base.resolve(allow_erasing=False)
+    except dnf.exceptions.DepsolveError as e:
+        print(json.dumps({'problem': str(e)}))
+        return
+    print(json.dumps({'repos': repo_states(base, req), 'packages': describe(base.transaction.install_set)}))
+
+
+def describe(pkgs):
+    packages = []
+    for pkg in pkgs:
+        kind, digest = pkg.chksum
+        packages.append({'name': pkg.name, 'epoch': pkg.epoch, 'version': pkg.version, 'release': pkg.release,
+                         'arch': pkg.arch, 'location': pkg.location, 'checksum_type': hawkey.chksum_name(kind),
+                         'sha256': digest.hex() if kind == hawkey.CHKSUM_SHA256 else '',
+                         'size': pkg.downloadsize, 'repo': pkg.reponame, 'sourcerpm': pkg.sourcerpm or ''})
+    return sorted(packages, key=lambda p: (p['name'], p['arch'], p['epoch'], p['version'], p['release']))
+
+
+def repo_states(base, req):
+    repos = []
+    for r in req['repos']:
+        repo = base.repos[r['id']]
+        repomd = os.path.join(repo._repo.getCachedir(), 'repodata', 'repomd.xml')
+        with open(repomd, 'rb') as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        repos.append({'id': r['id'], 'repomd_sha256': digest, 'revision': repo._repo.getRevision()})
+    return repos
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,49 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { PackageFormat, lockOf } from '..';
+import { metapackageSpecs } from '../metapackages';
+import { buildRpmMetapackage } from './metapackage';
+import { publishYumRepo, checkYumRepo, auditYumRepo } from './yum-repo';
+import { compareEvr } from './version';
+import { keyringPath } from '../../recipe/load';
+
+async function builtRpms(dir: string): Promise<string[]> {
+  return (await fs.readdir(dir)).filter((f) => f.endsWith('.rpm')).sort().map((f) => path.join(dir, f));
+}
+
+/** The rpm format: rpmbuild packages and a signed yum repository (createrepo_c, rpmsign, gpg). */
+export const rpmFormat: PackageFormat = {
+  id: 'rpm',
+  module: 'format/rpm/index',
+  compareVersions: compareEvr,
+  async buildMetapackages(ctx, outDir) {
+    const work = path.join(outDir, '.tree');
+    for (const spec of metapackageSpecs(ctx.loaded.recipe)) {
+      ctx.progress(`building ${spec.name} ${spec.version}`);
+      await buildRpmMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work);
+    }
+    await fs.rm(work, { recursive: true, force: true });
+  },
+  async publishRepository(ctx, outDir, metaDir) {
+    const recipe = ctx.loaded.recipe;
+    await publishYumRepo(outDir, {
+      recipe,
+      lock: lockOf(ctx),
+      store: await ctx.store(),
+      metaRpms: await builtRpms(metaDir),
+      archiveKeys: new Map(recipe.archives.map((a) => [a.name, keyringPath(ctx.loaded, a.keyring)])),
+      key: await ctx.signingKey(),
+      epoch: ctx.sourceDateEpoch(),
+      log: ctx.log,
+      progress: (t) => ctx.progress(t),
+      notes: ctx.notes,
+    });
+  },
+  async checkRepository(ctx, dir) {
+    ctx.progress('checking the repository before publishing it (dnf, rpmkeys)');
+    await checkYumRepo(dir, ctx.loaded.recipe, lockOf(ctx), await builtRpms(path.join(ctx.outDir, 'meta')), ctx.log);
+  },
+  async verifyRepository(ctx, dir) {
+    return (await auditYumRepo(dir, ctx.loaded.recipe, ctx.log)).problems;
+  },
+};

@@ -1,0 +1,243 @@
+import { promises as fs, readFileSync, writeFileSync, readdirSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { xcpbuild, json, projectRoot } from '../helpers/cli';
+import { startNginx, Nginx } from '../helpers/nginx';
+import { tempDir, removeDir } from '../helpers/tmp';
+import { buildYumArchive, testFedoraRecipe, YumArchive } from '../helpers/yum-archive';
+import { defaultKeyFile } from '../../src/signing/gpg';
+
+jest.setTimeout(600_000);
+
+/**
+ * The RPM family end to end with real tools: a yum archive built by rpmbuild from
+ * tests/fixtures/rpm and served by nginx; xcpbuild lock (dnf's solver) → fetch
+ * (signatures checked) → meta (rpmbuild) → repo (rpmsign, createrepo_c, signed
+ * repomd.xml); then the admin's dnf install into an empty installroot from our
+ * repository, served by nginx too, with gpgcheck and repo_gpgcheck on.
+ */
+let dir: string;
+let archive: YumArchive;
+let nginx: Nginx;
+let cache: string;
+const EPOCH = '1780000000';
+const env = () => ({ XCPBUILD_CACHE: cache, SOURCE_DATE_EPOCH: EPOCH });
+
+interface LockJson {
+  archives: { name: string; repomd?: string; date: string }[];
+  packages: { name: string; version: string; architecture: string; sha256: string; size: number; filename: string; source: string; sourceRpm?: string }[];
+}
+
+function sh(cmd: string, args: string[]): { code: number; out: string } {
+  const res = spawnSync(cmd, args, { encoding: 'utf8' });
+  return { code: res.status ?? -1, out: `${res.stdout}\n${res.stderr}` };
+}
+
+/** Writes a recipe (the default one, or with other xen pins) and returns its path. */
+function recipe(name: string, pins?: string): string {
+  const d = path.join(dir, name);
+  mkdirSync(d, { recursive: true });
+  const file = path.join(d, 'xcp-test-fedora.yaml');
+  writeFileSync(file, testFedoraRecipe(nginx.url('upstream'), archive.key, nginx.url('xcp'), pins));
+  return file;
+}
+
+function run(args: string[]) {
+  return xcpbuild(['--json', ...args], { env: env() });
+}
+
+/** dnf as an admin runs it: only our .repo, a private cache, an empty installroot. */
+function dnfInstall(repoFile: string, root: string, packages: string[]): { code: number; out: string } {
+  const reposdir = path.join(dir, `reposdir-${path.basename(root)}`);
+  mkdirSync(reposdir, { recursive: true });
+  writeFileSync(path.join(reposdir, 'xcp.repo'), repoFile);
+  return sh('dnf', [
+    '-y',
+    '--installroot', root,
+    '--releasever', '99',
+    '--disableplugin=*',
+    '--setopt=reposdir=' + reposdir,
+    '--setopt=cachedir=' + path.join(root, '.dnf-cache'),
+    '--setopt=skip_if_unavailable=0',
+    '--setopt=install_weak_deps=0',
+    'install',
+    ...packages,
+  ]);
+}
+
+const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+let mainRecipe: string;
+let repo: string;
+let published: string;
+
+beforeAll(async () => {
+  dir = tempDir('yum');
+  await fs.chmod(dir, 0o755);
+  cache = path.join(dir, 'cache');
+  archive = buildYumArchive();
+  published = path.join(dir, 'published');
+  mkdirSync(published);
+  nginx = await startNginx({ upstream: archive.dir, xcp: published, tampered: path.join(dir, 'tampered'), unsigned: path.join(dir, 'unsigned') });
+  mainRecipe = recipe('main');
+});
+afterAll(async () => {
+  await nginx?.stop();
+  removeDir(dir);
+});
+
+describe('the rpm family: lock → fetch → meta → repo → dnf install', () => {
+  test('lock resolves with dnf and records NEVRA, sha256, size, archive and source RPM', () => {
+    const res = run(['lock', mainRecipe]);
+    expect(res.code).toBe(0);
+    const lock = JSON.parse(readFileSync(mainRecipe.replace('.yaml', '.lock'), 'utf8')) as LockJson;
+    const got = lock.packages.map((p) => `${p.name} ${p.version} ${p.architecture}`).sort();
+    expect(got).toEqual([
+      'xcptest-Base_Data 1:2.1.0-1.fc99 noarch',
+      'xcptest-toolstack 1:2.1.0-1.fc99 noarch',
+      'xcptest-xen 4.17.7-1.fc99 x86_64',
+      'xcptest-xen-libs 4.17.7-1.fc99 x86_64',
+      'xcptest-xen-runtime 4.17.7-1.fc99 noarch',
+    ]);
+    const libs = lock.packages.find((p) => p.name === 'xcptest-xen-libs')!;
+    expect(libs.source).toBe('xcptest-xen');
+    expect(libs.sourceRpm).toBe('xcptest-xen-4.17.7-1.fc99.src.rpm');
+    expect(sha256(path.join(archive.dir, libs.filename))).toBe(libs.sha256);
+    expect(lock.archives[0].repomd).toBe(sha256(path.join(archive.dir, 'repodata/repomd.xml')));
+  });
+
+  test('repo makes signed noarch metapackages with exact requires, rpmlint-clean, and a signed yum repository', async () => {
+    const res = run(['--locked', '--out', path.join(dir, 'out'), 'repo', mainRecipe]);
+    expect(res.code).toBe(0);
+    repo = path.join(dir, 'out/xcp-test-fedora/repo');
+    expect(readdirSync(repo).sort()).toEqual(['.xcpbuild-stage.json', 'Packages', 'RPM-GPG-KEY-xcp-test-fedora', 'RPM-GPG-KEY-xcp-test-fedora-upstream', 'repodata', 'xcp-test-fedora.repo']);
+    expect(readdirSync(path.join(repo, 'repodata'))).toEqual(expect.arrayContaining(['repomd.xml', 'repomd.xml.asc']));
+    const core = path.join(repo, 'Packages/x/xenserver-core-1.0.0-1.noarch.rpm');
+    expect(sh('rpm', ['-qpR', core]).out).toMatch(/xcptest-toolstack = 1:2\.1\.0-1\.fc99\nxcptest-xen = 4\.17\.7-1\.fc99\nxcptest-xen-runtime = 4\.17\.7-1\.fc99/);
+    expect(sh('rpm', ['-qpR', path.join(repo, 'Packages/x/xcp-full-1.0.0-1.noarch.rpm')]).out).toContain('xenserver-core = 1.0.0-1');
+    const info = sh('rpm', ['-qpi', core]).out;
+    expect(info).toMatch(/Signature\s*: EdDSA\/SHA256|Signature\s*: RSA\/SHA256/);
+    expect(info).toMatch(/100%\s+of\s+them/); // a % in the recipe's description is text, not a macro
+    const lint = sh('rpmlint', ['-c', path.join(projectRoot, 'templates/rpm/rpmlint.toml'), ...readdirSync(path.join(repo, 'Packages/x')).filter((f) => /^x(enserver-core|cp-full)-/.test(f)).map((f) => path.join(repo, 'Packages/x', f))]);
+    expect(lint.out).toContain('0 errors, 0 warnings');
+    const repoFile = readFileSync(path.join(repo, 'xcp-test-fedora.repo'), 'utf8');
+    expect(repoFile).toMatch(/^gpgcheck=1$/m);
+    expect(repoFile).toMatch(/^repo_gpgcheck=1$/m);
+    expect(repoFile).toContain(`gpgkey=${nginx.url('xcp')}/RPM-GPG-KEY-xcp-test-fedora ${nginx.url('xcp')}/RPM-GPG-KEY-xcp-test-fedora-upstream`);
+    // published for the admin tests below
+    sh('cp', ['-a', `${repo}/.`, published]);
+    sh('chmod', ['-R', 'a+rX', published]);
+    // the same build elsewhere is bit-identical (SOURCE_DATE_EPOCH, fixed revision, faked signing time)
+    const again = run(['--locked', '--out', path.join(dir, 'out2'), 'repo', mainRecipe]);
+    expect(again.code).toBe(0);
+    const files = (root: string) => sh('find', [root, '-type', 'f', '!', '-name', '.xcpbuild-stage.json', '-printf', '%P\\n']).out.trim().split('\n').sort();
+    const repo2 = path.join(dir, 'out2/xcp-test-fedora/repo');
+    expect(files(repo2)).toEqual(files(repo));
+    for (const f of files(repo).filter(Boolean)) expect(`${f} ${sha256(path.join(repo2, f))}`).toBe(`${f} ${sha256(path.join(repo, f))}`);
+  });
+
+  test("the admin's dnf install xenserver-core xcp-full gets exactly the pinned versions, signatures checked", () => {
+    const root = path.join(dir, 'root-good');
+    const res = dnfInstall(readFileSync(path.join(published, 'xcp-test-fedora.repo'), 'utf8'), root, ['xenserver-core', 'xcp-full']);
+    expect(res.out).not.toMatch(/GPG check FAILED|not signed/);
+    expect(res.code).toBe(0);
+    const q = sh('rpm', ['--root', root, '-qa', '--qf', '%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE}\\n']);
+    const installed = q.out.trim().split('\n').sort();
+    // dnf imported both keys of the .repo: ours (metapackages, repomd.xml) and the archive's (its packages)
+    expect(installed.filter((l) => l.startsWith('gpg-pubkey ')).length).toBe(2);
+    expect(installed.filter((l) => !l.startsWith('gpg-pubkey '))).toEqual([
+      'xcp-full 0:1.0.0-1',
+      'xcptest-Base_Data 1:2.1.0-1.fc99',
+      'xcptest-toolstack 1:2.1.0-1.fc99',
+      'xcptest-xen 0:4.17.7-1.fc99',
+      'xcptest-xen-libs 0:4.17.7-1.fc99',
+      'xcptest-xen-runtime 0:4.17.7-1.fc99',
+      'xenserver-core 0:1.0.0-1',
+    ]);
+    expect(sh('rpm', ['--root', root, '-Va']).code).toBe(0);
+  });
+
+  test('a tampered repomd.xml is refused by dnf', async () => {
+    const tampered = path.join(dir, 'tampered');
+    sh('cp', ['-a', `${published}/.`, tampered]);
+    const repomd = path.join(tampered, 'repodata/repomd.xml');
+    const text = readFileSync(repomd, 'utf8').replace(/<revision>\d+</, '<revision>1<');
+    await fs.unlink(repomd);
+    writeFileSync(repomd, text, { mode: 0o644 });
+    const repoFile = readFileSync(path.join(published, 'xcp-test-fedora.repo'), 'utf8').replace(/^baseurl=.*$/m, `baseurl=${nginx.url('tampered')}`);
+    const res = dnfInstall(repoFile, path.join(dir, 'root-tampered'), ['xenserver-core']);
+    expect(res.code).not.toBe(0);
+    expect(res.out).toMatch(/repomd\.xml GPG signature verification error|Bad GPG signature/);
+  });
+
+  test('an unsigned package in the repository is refused by dnf', () => {
+    const unsigned = path.join(dir, 'unsigned');
+    sh('cp', ['-a', `${published}/.`, unsigned]);
+    // The metapackage as the meta stage built it, before the repository signed it; the index and its signature are made anew.
+    const built = path.join(dir, 'out/xcp-test-fedora/meta/xenserver-core-1.0.0-1.noarch.rpm');
+    const target = path.join(unsigned, 'Packages/x/xenserver-core-1.0.0-1.noarch.rpm');
+    sh('rm', ['-f', target]);
+    sh('cp', [built, target]);
+    expect(sh('createrepo_c', ['--no-database', '--quiet', unsigned]).code).toBe(0);
+    const home = tempDir('yum-gpg');
+    expect(sh('gpg', ['--homedir', home, '--batch', '--import', defaultKeyFile()]).code).toBe(0);
+    expect(sh('gpg', ['--homedir', home, '--batch', '--yes', '--pinentry-mode', 'loopback', '--passphrase', '', '--armor', '--detach-sign', path.join(unsigned, 'repodata/repomd.xml')]).code).toBe(0);
+    sh('gpgconf', ['--homedir', home, '--kill', 'all']);
+    removeDir(home);
+    sh('chmod', ['-R', 'a+rX', unsigned]);
+    const repoFile = readFileSync(path.join(published, 'xcp-test-fedora.repo'), 'utf8').replace(/^baseurl=.*$/m, `baseurl=${nginx.url('unsigned')}`);
+    const res = dnfInstall(repoFile, path.join(dir, 'root-unsigned'), ['xenserver-core']);
+    expect(res.code).not.toBe(0);
+    expect(res.out).toMatch(/is not signed|GPG check FAILED/);
+  });
+
+  test('xcpbuild verify finds a damaged package in a published yum repository', async () => {
+    const res = run(['--locked', '--out', path.join(dir, 'out'), 'verify', mainRecipe]);
+    expect(res.code).toBe(0);
+    const file = path.join(repo, 'Packages/x/xcptest-xen-libs-4.17.7-1.fc99.x86_64.rpm');
+    const bytes = readFileSync(file);
+    bytes[bytes.length - 10] ^= 0xff;
+    await fs.unlink(file);
+    writeFileSync(file, bytes);
+    const bad = run(['--locked', '--out', path.join(dir, 'out'), 'verify', mainRecipe]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stdout + bad.stderr).toContain('xcptest-xen-libs-4.17.7-1.fc99.x86_64.rpm');
+  });
+});
+
+describe('the rpm family refuses what it cannot trust, and says why', () => {
+  test('a missing version lists the versions that exist', () => {
+    const r = recipe('missing', '    - { name: xcptest-xen-runtime, version: 4.17.5-1.fc99 }');
+    const res = run(['lock', r]);
+    expect(res.code).toBe(4);
+    const out = json<{ error: { message: string } }>(res).error.message;
+    expect(out).toContain('packages.xen[0]: xcptest-xen-runtime version 4.17.5-1.fc99 is not in the archives; available: 4.17.7-1.fc99 (upstream), 4.17.6-1.fc99 (upstream)');
+  });
+
+  test("unsatisfiable pins give dnf's problem in words", () => {
+    const r = recipe('conflict', '    - { name: xcptest-xen-runtime, version: 4.17.7-1.fc99 }\n    - { name: xcptest-xen-libs, version: 4.17.6-1.fc99 }');
+    const res = run(['lock', r]);
+    expect(res.code).toBe(4);
+    const err = json<{ error: { message: string; details?: string[] } }>(res).error;
+    expect(err.message).toContain('the pinned packages cannot be installed together: cannot install both xcptest-xen-libs-4.17.7-1.fc99.x86_64 and xcptest-xen-libs-4.17.6-1.fc99.x86_64');
+    expect((err.details ?? []).join('\n')).toContain('xcptest-xen-runtime-4.17.7-1.fc99.noarch requires xcptest-xen-libs = 4.17.7-1.fc99');
+  });
+
+  test('fetch refuses an unsigned upstream package', () => {
+    const r = recipe('unsigned-pin', '    - { name: xcptest-xen-runtime, version: 4.17.7-1.fc99 }\n    - { name: xcptest-unsigned, version: 1.0-1.fc99 }');
+    expect(run(['lock', r]).code).toBe(0);
+    const res = run(['--out', path.join(dir, 'out-unsigned'), 'fetch', r]);
+    expect(res.code).toBe(7);
+    const err = json<{ error: { message: string } }>(res).error.message;
+    expect(err).toContain('xcptest-unsigned 1.0-1.fc99 (Packages/xcptest-unsigned-1.0-1.fc99.noarch.rpm): not signed (archive upstream)');
+  });
+
+  test('lock refuses an archive whose repomd.xml is signed by another key than the recipe names', () => {
+    const r = recipe('wrong-key');
+    writeFileSync(r, readFileSync(r, 'utf8').replace(archive.key, archive.otherKey));
+    const res = run(['lock', r]);
+    expect(res.code).not.toBe(0);
+    expect(json<{ error: { message: string } }>(res).error.message).toMatch(/an archive failed verification: .*GPG/);
+  });
+});
