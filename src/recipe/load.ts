@@ -91,6 +91,8 @@ function checkFamily(recipe: Recipe, doc: Document, lc: LineCounter): RecipeIssu
   const issues: RecipeIssue[] = [];
   const family = recipe.target.family;
   recipe.archives.forEach((a, i) => {
+    if (!a.keyring === !a.key) issues.push(issueAt(doc, lc, ['archives', String(i)], 'expected exactly one of keyring: (a key file) or key: (url and fingerprint)'));
+    if (family === 'debian' && a.key) issues.push(issueAt(doc, lc, ['archives', String(i), 'key'], 'a debian archive names its keyring file (keyring:); key: by URL is for fedora archives'));
     for (const key of ['suites', 'components'] as const) {
       if (family === 'debian' && !a[key]) issues.push(issueAt(doc, lc, ['archives', String(i)], `expected ${key}: in a debian archive (e.g. ${key === 'suites' ? '[bookworm]' : '[main]'})`));
       if (family === 'fedora' && a[key]) issues.push(issueAt(doc, lc, ['archives', String(i), key], `a fedora archive is one yum repository at uri (the directory holding repodata/); ${key}: is for debian archives`));
@@ -110,6 +112,7 @@ async function checkFiles(recipe: Recipe, dir: string, text: string): Promise<Re
   const issues: RecipeIssue[] = [];
   const parsed = parseWithPositions(text);
   for (const [i, archive] of recipe.archives.entries()) {
+    if (!archive.keyring) continue;
     const keyring = path.resolve(dir, archive.keyring);
     try {
       const st = await fs.stat(keyring);

@@ -33,7 +33,16 @@ export const Archive = Type.Object(
         description: 'the archive components to use, e.g. [main] (debian family only)',
       }),
     ),
-    keyring: FilePath('path to the OpenPGP key(s) that sign this archive: its InRelease (debian) or its packages and repomd.xml (fedora); absolute, or relative to the recipe'),
+    keyring: Type.Optional(FilePath('path to the OpenPGP key(s) that sign this archive: its InRelease (debian) or its packages and repomd.xml (fedora); absolute, or relative to the recipe')),
+    key: Type.Optional(
+      Type.Object(
+        {
+          url: Url('where the key is published, e.g. https://fedoraproject.org/fedora.gpg'),
+          fingerprint: Type.String({ pattern: '^[0-9A-F]{40}$', description: 'the key\'s full fingerprint: 40 uppercase hexadecimal digits, no spaces' }),
+        },
+        { additionalProperties: false, description: 'the signing key by URL, pinned by its fingerprint (fedora family; instead of keyring)' },
+      ),
+    ),
   },
   { additionalProperties: false, description: 'an upstream package archive' },
 );

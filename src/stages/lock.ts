@@ -18,7 +18,7 @@ export const lockStage: StageDefinition = {
   async inputs(ctx) {
     const r = ctx.loaded.recipe;
     const keyrings: string[] = [];
-    for (const a of r.archives) keyrings.push(sha256(await fs.readFile(keyringPath(ctx.loaded, a.keyring))));
+    for (const a of r.archives) keyrings.push(a.keyring ? sha256(await fs.readFile(keyringPath(ctx.loaded, a.keyring))) : `fingerprint ${a.key!.fingerprint}`);
     return {
       'recipe.target': hashValue(r.target),
       'recipe.archives': hashValue(r.archives),

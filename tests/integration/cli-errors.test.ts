@@ -47,7 +47,7 @@ describe('bad input gets a clear error and a meaningful exit code', () => {
     const res = xcpbuild(['validate', file]);
     expectCleanFailure(res, 3);
     expect(res.stderr).toMatch(/invalid \(2 errors\)/);
-    expect(res.stderr).toMatch(/types\.yaml:\d+:\d+: archives\[1\]\.suites: expected the suites to use from this archive, found "bookworm-security"/);
+    expect(res.stderr).toMatch(/types\.yaml:\d+:\d+: archives\[1\]\.suites: expected the suites to use from this archive \(debian family; a yum archive is one repository at uri\), found "bookworm-security"/);
     expect(res.stderr).toMatch(/types\.yaml:\d+:\d+: packages\.network\[1\]\.version: missing required key "version"/);
   });
 
@@ -83,6 +83,13 @@ describe('bad input gets a clear error and a meaningful exit code', () => {
     const res = xcpbuild(['--out', path.join(dir, 'out'), 'lock', file]);
     expectCleanFailure(res, 5);
     expect(res.stderr).toMatch(/cannot download the archive indexes \(after retries\): .*127\.0\.0\.1/);
+  });
+
+  test('the fedora recipe cannot be locked here (no Fedora mirror): one line of network cause', () => {
+    const file = recipe('xcp-fedora', readFileSync(path.join(projectRoot, 'recipes/xcp-fedora.yaml'), 'utf8'));
+    const res = xcpbuild(['--out', path.join(dir, 'out'), 'lock', file], { env: { XCPBUILD_CACHE: path.join(dir, 'cache-fedora') } });
+    expectCleanFailure(res, 5);
+    expect(res.stderr).toMatch(/^xcpbuild: error: cannot download the key of archive fedora from https:\/\/fedoraproject\.org\/fedora\.gpg \(3 attempts\): \S+$/m);
   });
 
   test('an unwritable output directory is named', () => {

@@ -233,6 +233,35 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     expect(err).toContain('xcptest-unsigned 1.0-1.fc99 (Packages/xcptest-unsigned-1.0-1.fc99.noarch.rpm): not signed (archive upstream)');
   });
 
+  test('an unreachable yum archive is retried, then one line of cause', () => {
+    const r = recipe('unreachable');
+    writeFileSync(r, readFileSync(r, 'utf8').replace(nginx.url('upstream'), 'http://127.0.0.1:9/fedora'));
+    const res = run(['lock', r]);
+    expect(res.code).toBe(5);
+    expect(json<{ error: { message: string } }>(res).error.message).toMatch(/^cannot read the archives \(after retries\): .*127\.0\.0\.1/);
+  });
+
+  test('a key given by URL is used only if it has the pinned fingerprint', () => {
+    const fpr = (file: string) => {
+      const home = tempDir('yum-fpr');
+      sh('gpg', ['--homedir', home, '--batch', '--import', file]);
+      const out = sh('gpg', ['--homedir', home, '--batch', '--with-colons', '--list-keys']).out;
+      sh('gpgconf', ['--homedir', home, '--kill', 'all']);
+      removeDir(home);
+      return out.split('\n').find((l) => l.startsWith('fpr'))!.split(':')[9];
+    };
+    writeFileSync(path.join(archive.dir, 'KEY'), readFileSync(archive.key));
+    const byUrl = (fingerprint: string) => {
+      const r = recipe(`key-url-${fingerprint.slice(0, 8)}`);
+      writeFileSync(r, readFileSync(r, 'utf8').replace(`    keyring: ${archive.key}`, `    key:\n      url: ${nginx.url('upstream')}/KEY\n      fingerprint: ${fingerprint}`));
+      return run(['lock', r]);
+    };
+    expect(byUrl(fpr(archive.key)).code).toBe(0);
+    const wrong = byUrl(fpr(archive.otherKey));
+    expect(wrong.code).toBe(7);
+    expect(json<{ error: { message: string } }>(wrong).error.message).toContain(`does not hold the key ${fpr(archive.otherKey)} the recipe pins`);
+  });
+
   test('lock refuses an archive whose repomd.xml is signed by another key than the recipe names', () => {
     const r = recipe('wrong-key');
     writeFileSync(r, readFileSync(r, 'utf8').replace(archive.key, archive.otherKey));

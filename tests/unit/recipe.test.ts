@@ -40,7 +40,7 @@ describe('recipe validation', () => {
     expect(issues).toHaveLength(1);
     expect(issues[0].keyPath).toBe('archives[1].suites');
     expect(issues[0].line).toBe(lineOf(bad, 'suites: bookworm-security'));
-    expect(issues[0].message).toMatch(/^expected the suites to use from this archive, found "bookworm-security"/);
+    expect(issues[0].message).toMatch(/^expected the suites to use from this archive \(debian family; a yum archive is one repository at uri\), found "bookworm-security"/);
   });
 
   test('a missing pin names the package entry and the missing key', () => {
@@ -67,7 +67,7 @@ describe('recipe validation', () => {
     const { issues } = parseRecipe(good.replace('  family: debian', '  family: gentoo').replace('priorities: [required, important]', 'priorities: [required, importent]'));
     expect(issues).toHaveLength(2);
     expect(issues[0].keyPath).toBe('target.family');
-    expect(issues[0].message).toBe('expected "debian", found "gentoo"');
+    expect(issues[0].message).toBe('expected one of "debian", "fedora", found "gentoo"');
     expect(issues[1].keyPath).toBe('base.priorities[1]');
     expect(issues[1].message).toBe('expected one of "required", "important", "standard", found "importent"');
   });
@@ -89,5 +89,48 @@ describe('recipe validation', () => {
   test('the shipped JSON Schema is the one the validator uses', () => {
     const shipped = JSON.parse(readFileSync(path.join(root, 'schema/recipe.schema.json'), 'utf8'));
     expect(shipped).toEqual(recipeJsonSchema());
+  });
+});
+
+describe('family rules', () => {
+  const fedora = readFileSync(path.join(root, 'recipes/xcp-fedora.yaml'), 'utf8');
+
+  test('the fedora recipe is valid', () => {
+    const { recipe, issues } = parseRecipe(fedora);
+    expect(issues).toEqual([]);
+    expect(recipe?.target.family).toBe('fedora');
+  });
+
+  test('a debian archive needs suites, components and a keyring file', () => {
+    const bad = good.replace('    suites: [bookworm-security]\n', '').replace(/(debian-security\n(?:.*\n)*?)    keyring: .*\n/, '$1    key: { url: "https://example.org/k.asc", fingerprint: C6E7F081CF80E13146676E88829B606631645531 }\n');
+    const messages = parseRecipe(bad).issues.map((i) => `${i.keyPath}: ${i.message}`);
+    expect(messages).toEqual(
+      expect.arrayContaining([
+        'archives[1]: expected suites: in a debian archive (e.g. [bookworm])',
+        'archives[1].key: a debian archive names its keyring file (keyring:); key: by URL is for fedora archives',
+      ]),
+    );
+  });
+
+  test('a fedora recipe: release number, one yum repository per archive, one key, no Debian-only sections', () => {
+    const bad = fedora
+      .replace('release: "43"', 'release: bookworm')
+      .replace('    uri: https://dl.fedoraproject.org/pub/fedora/linux/releases/43/Everything/x86_64/os/\n', '    uri: https://dl.fedoraproject.org/pub/fedora/linux/releases/43/Everything/x86_64/os/\n    suites: [f43]\n    keyring: /etc/pki/rpm-gpg/RPM-GPG-KEY-fedora\n')
+      .replace('  priorities: []', '  priorities: [required]');
+    const messages = parseRecipe(bad + 'bootTest:\n  packages: [tgt]\n').issues.map((i) => `${i.keyPath}: ${i.message}`);
+    expect(messages).toEqual([
+      'target.release: expected a Fedora release number (e.g. 43), found "bookworm"',
+      'archives[0]: expected exactly one of keyring: (a key file) or key: (url and fingerprint)',
+      'archives[0].suites: a fedora archive is one yum repository at uri (the directory holding repodata/); suites: is for debian archives',
+      'base.priorities: expected [] for the fedora family: dnf resolves the closure of the pins into an empty installroot; Debian priorities do not apply',
+      'bootTest: the fedora family builds packages and a yum repository; bootTest: (the appliance ISO) is made for debian recipes only so far',
+    ]);
+  });
+
+  test('a key fingerprint is 40 uppercase hex digits', () => {
+    const bad = fedora.replace('fingerprint: C6E7F081CF80E13146676E88829B606631645531\n  - name: updates', 'fingerprint: "C6E7 F081"\n  - name: updates');
+    const { issues } = parseRecipe(bad);
+    expect(issues[0].keyPath).toBe('archives[0].key.fingerprint');
+    expect(issues[0].message).toMatch(/40 uppercase hexadecimal digits/);
   });
 });

@@ -10,8 +10,8 @@ import { XcpError } from '../../errors';
 import { hashValue } from '../../util/hash';
 
 export function aptSources(ctx: BuildContext): AptSource[] {
-  // The recipe check makes suites and components required in a debian recipe.
-  return ctx.loaded.recipe.archives.map((a) => ({ ...a, suites: a.suites ?? [], components: a.components ?? [], keyring: keyringPath(ctx.loaded, a.keyring) }));
+  // The recipe check makes suites, components and keyring required in a debian recipe.
+  return ctx.loaded.recipe.archives.map((a) => ({ ...a, suites: a.suites ?? [], components: a.components ?? [], keyring: keyringPath(ctx.loaded, a.keyring ?? '') }));
 }
 
 export function recipePins(ctx: BuildContext): PinRef[] {

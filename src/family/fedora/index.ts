@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DistroFamily } from '..';
 import { rpmFormat } from '../../format/rpm';
 import { armoredKey, checkRpmSignatures } from '../../format/rpm/rpmkeys';
-import { keyringPath } from '../../recipe/load';
+import { archiveKeyFile } from '../../recipe/archive-keys';
 import { resolveFedoraLock } from './lock';
 
 /** Fedora and its relatives: dnf resolves the closure from yum archives; packages are RPMs. No appliance image yet. */
@@ -20,7 +20,7 @@ export const fedora: DistroFamily = {
         const mine = files.filter((f) => f.archive === a.name);
         if (!mine.length) continue;
         const key = path.join(tmp, `${a.name}.asc`);
-        await armoredKey(ctx.log, keyringPath(ctx.loaded, a.keyring), key);
+        await armoredKey(ctx.log, await archiveKeyFile(ctx.loaded, a, ctx.options.cacheDir, ctx.log, !ctx.options.offline), key);
         problems.push(...(await checkRpmSignatures(ctx.log, mine, [key])).map((p) => `${p} (archive ${a.name})`));
       }
       return problems;

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { BuildContext } from '../../plan/types';
 import { Lock, LockedArchive, LockedPackage, LOCK_VERSION, parseLock, serializeLock } from '../../lock/file';
 import { FileLock } from '../../util/flock';
-import { mkdirp } from '../../util/fsutil';
-import { keyringPath } from '../../recipe/load';
+import { mkdirp, exists } from '../../util/fsutil';
+import { archiveKeyFile } from '../../recipe/archive-keys';
 import { XcpError } from '../../errors';
 import { hashValue } from '../../util/hash';
 import { printable } from '../../util/text';
@@ -49,9 +49,10 @@ async function resolveIn(ctx: BuildContext, inputs: Record<string, string>, stat
   const repos: YumRepoRef[] = [];
   for (const a of recipe.archives) {
     const key = path.join(keysDir, `${a.name}.asc`);
-    await armoredKey(ctx.log, keyringPath(ctx.loaded, a.keyring), key);
+    await armoredKey(ctx.log, await archiveKeyFile(ctx.loaded, a, ctx.options.cacheDir, ctx.log, true), key);
     repos.push({ id: a.name, url: a.uri, keys: [key] });
   }
+  for (const a of recipe.archives) await probe(a.name, a.uri);
   const pins = Object.entries(recipe.packages).flatMap(([group, list]) => list.map((p, i) => ({ name: p.name, version: p.version, where: `packages.${group}[${i}]` })));
   ctx.progress('downloading and verifying repository metadata, resolving with dnf');
   // A fresh installroot each time: the closure is resolved from an empty system.
@@ -99,6 +100,32 @@ async function resolveIn(ctx: BuildContext, inputs: Record<string, string>, stat
   };
   // What the archives said becomes paths and URLs later: the lock's own schema checks it now.
   return parseLock(serializeLock(lock), `the closure resolved from ${recipe.archives.map((a) => a.uri).join(', ')}`);
+}
+
+/**
+ * librepo says only "All mirrors were tried" when an archive cannot be reached; this
+ * asks for repomd.xml itself first (with retries) so the error names the URL and the cause.
+ */
+async function probe(archive: string, uri: string): Promise<void> {
+  const url = `${uri.replace(/\/+$/, '')}/repodata/repomd.xml`;
+  if (url.startsWith('file://')) {
+    if (!(await exists(decodeURIComponent(new URL(url).pathname)))) throw new XcpError(`archive ${archive}: ${url} does not exist`, 'network');
+    return;
+  }
+  let last = '';
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    try {
+      const res = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(30000) });
+      if (res.ok) return;
+      last = `HTTP ${res.status}`;
+      if (res.status === 404) break;
+    } catch (err) {
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      last = cause?.code ?? cause?.message ?? (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 500 * attempt));
+  }
+  throw new XcpError(`cannot read the archives (after retries): archive ${archive}: ${url}: ${printable(last, 200)}`, 'network');
 }
 
 function lockedPackage(p: RpmEntry, release: string): LockedPackage {

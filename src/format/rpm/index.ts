@@ -5,7 +5,7 @@ import { metapackageSpecs } from '../metapackages';
 import { buildRpmMetapackage } from './metapackage';
 import { publishYumRepo, checkYumRepo, auditYumRepo } from './yum-repo';
 import { compareEvr } from './version';
-import { keyringPath } from '../../recipe/load';
+import { archiveKeyFile } from '../../recipe/archive-keys';
 
 async function builtRpms(dir: string): Promise<string[]> {
   return (await fs.readdir(dir)).filter((f) => f.endsWith('.rpm')).sort().map((f) => path.join(dir, f));
@@ -31,7 +31,7 @@ export const rpmFormat: PackageFormat = {
       lock: lockOf(ctx),
       store: await ctx.store(),
       metaRpms: await builtRpms(metaDir),
-      archiveKeys: new Map(recipe.archives.map((a) => [a.name, keyringPath(ctx.loaded, a.keyring)])),
+      archiveKeys: new Map(await Promise.all(recipe.archives.map(async (a): Promise<[string, string]> => [a.name, await archiveKeyFile(ctx.loaded, a, ctx.options.cacheDir, ctx.log, !ctx.options.offline)]))),
       key: await ctx.signingKey(),
       epoch: ctx.sourceDateEpoch(),
       log: ctx.log,
