@@ -14,7 +14,7 @@ import { defaultCacheDir } from './cache/store';
 import { defaultKeyDir } from './signing/gpg';
 import { toolVersion } from './version';
 import { XcpError, ExitCode } from './errors';
-import { StageId } from './plan/types';
+import { StageId, STAGE_IDS } from './plan/types';
 import { displayPath } from './util/paths';
 import { printable } from './util/text';
 
@@ -90,7 +90,7 @@ program
     else console.log(`${displayPath(loaded.file)}: valid`);
   });
 
-const targets: StageId[] = ['lock', 'fetch', 'meta', 'repo', 'image', 'installer', 'iso'];
+const targets: StageId[] = STAGE_IDS;
 program
   .command('plan')
   .argument('<recipe>', 'recipe path or name')
@@ -108,8 +108,9 @@ program
 
 const stageCommands: { name: StageId; summary: string }[] = [
   { name: 'fetch', summary: 'download every locked package into the cache (parallel, resumable, sha256-verified)' },
-  { name: 'meta', summary: 'build the metapackages (.deb) whose Depends pin the recipe packages with (= version)' },
-  { name: 'repo', summary: 'publish the signed apt repository (whole closure + metapackages) to <out>/<name>/repo' },
+  { name: 'build', summary: "build the recipe's source packages (sources:) as .deb or .rpm from their packaging descriptions (offline)" },
+  { name: 'meta', summary: 'build the metapackages (.deb or .rpm) whose dependencies pin the recipe packages to exact versions' },
+  { name: 'repo', summary: 'publish the signed repository (apt or yum: whole closure, source packages, metapackages) to <out>/<name>/repo' },
   { name: 'image', summary: 'build the target system image from the signed repository (what the installer copies onto the disk)' },
   { name: 'installer', summary: "build the installer environment: the installer's layer over the image, kernel and live-boot initramfs" },
   { name: 'iso', summary: 'build the hybrid BIOS/UEFI appliance ISO (<name>-<version>-amd64.iso and .sha256)' },

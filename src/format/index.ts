@@ -1,6 +1,20 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
 import { BuildContext } from '../plan/types';
 import { Lock } from '../lock/file';
 import { XcpError } from '../errors';
+import { PackagingDescription } from '../sources/schema';
+
+/** The package files this recipe built (build and meta stages) with extension `ext`, sorted. */
+export async function builtPackages(ctx: BuildContext, ext: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const stage of ['build', 'meta']) {
+    const dir = path.join(ctx.outDir, stage);
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    files.push(...names.filter((f) => f.endsWith(ext)).sort().map((f) => path.join(dir, f)));
+  }
+  return files;
+}
 
 /**
  * A package format: how packages are built and published (deb: dpkg-deb and an apt
@@ -12,10 +26,12 @@ export interface PackageFormat {
   /** The module (under src/) that implements this format: its code is an input of the stages it runs. */
   module: string;
   compareVersions(a: string, b: string): number;
+  /** Builds one source package (a packaging description and its tree) into `outDir`; returns the file. */
+  buildSourcePackage(ctx: BuildContext, desc: PackagingDescription, tree: string, outDir: string, workDir: string): Promise<string>;
   /** Builds the recipe's metapackages into `outDir`. */
   buildMetapackages(ctx: BuildContext, outDir: string): Promise<void>;
-  /** Lays out, indexes and signs the repository of the locked closure plus the built packages in `metaDir`. */
-  publishRepository(ctx: BuildContext, outDir: string, metaDir: string): Promise<void>;
+  /** Lays out, indexes and signs the repository of the locked closure plus the packages built by this recipe (builtPackages). */
+  publishRepository(ctx: BuildContext, outDir: string): Promise<void>;
   /** Refuses a staged repository that is not complete: every locked package listed with its sha256, signatures valid. */
   checkRepository(ctx: BuildContext, dir: string): Promise<void>;
   /** Checks a published repository against its own signed indexes; returns every problem. */

@@ -20,7 +20,7 @@ export function metapackageSpecs(recipe: Recipe): MetapackageSpec[] {
     summary: m.summary,
     description: m.description,
     depends: [
-      ...(m.depends ?? []).map((d): [string, string] => [d, recipe.metapackages[d].version]),
+      ...(m.depends ?? []).map((d): [string, string] => [d, recipe.metapackages[d]?.version ?? recipe.sources![d].version]),
       ...m.groups.flatMap((g) => recipe.packages[g].map((p): [string, string] => [p.name, p.version])),
     ],
   }));

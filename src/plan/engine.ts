@@ -1,5 +1,5 @@
 import { Listr } from 'listr2';
-import { BuildContext, PendingInput, StageDecision, StageDefinition, StageId, Inputs } from './types';
+import { BuildContext, PendingInput, StageDecision, StageDefinition, StageId, Inputs, STAGE_IDS } from './types';
 import { decide } from './decide';
 import { readStamp, writeStamp, damageOf } from './stamp';
 import { stagesFor } from '../stages';
@@ -191,7 +191,7 @@ export async function stagesThatRun(ctx: BuildContext, target: StageId): Promise
 }
 
 export function assertKnownTarget(target: string): asserts target is StageId {
-  if (!['lock', 'fetch', 'meta', 'repo', 'image', 'installer', 'iso'].includes(target)) {
-    throw new XcpError(`--target: expected one of lock, fetch, meta, repo, image, installer, iso; found "${target}"`, 'usage');
+  if (!(STAGE_IDS as string[]).includes(target)) {
+    throw new XcpError(`--target: expected one of ${STAGE_IDS.join(', ')}; found "${target}"`, 'usage');
   }
 }

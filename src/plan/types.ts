@@ -5,8 +5,8 @@ import { ContentStore } from '../cache/store';
 import { TreeCache } from '../cache/trees';
 import { SigningKey, KeySource } from '../signing/gpg';
 
-export type StageId = 'lock' | 'fetch' | 'meta' | 'repo' | 'image' | 'installer' | 'iso';
-export const STAGE_IDS: StageId[] = ['lock', 'fetch', 'meta', 'repo', 'image', 'installer', 'iso'];
+export type StageId = 'lock' | 'fetch' | 'build' | 'meta' | 'repo' | 'image' | 'installer' | 'iso';
+export const STAGE_IDS: StageId[] = ['lock', 'fetch', 'build', 'meta', 'repo', 'image', 'installer', 'iso'];
 
 /** Named digests of everything a stage's output depends on. */
 export type Inputs = Record<string, string>;

@@ -65,8 +65,9 @@ function checkReferences(recipe: Recipe, doc: Document, lc: LineCounter): Recipe
       if (!recipe.packages[g]) issues.push(issueAt(doc, lc, ['metapackages', meta, 'groups', String(i)], `expected one of the groups under packages: (${groups.join(', ')}), found "${g}"`));
     });
     (def.depends ?? []).forEach((d, i) => {
-      if (!recipe.metapackages[d] || d === meta) {
-        issues.push(issueAt(doc, lc, ['metapackages', meta, 'depends', String(i)], `expected another metapackage of this recipe (${metas.filter((m) => m !== meta).join(', ')}), found "${d}"`));
+      if ((!recipe.metapackages[d] && !recipe.sources?.[d]) || d === meta) {
+        const names = [...metas.filter((m) => m !== meta), ...Object.keys(recipe.sources ?? {})];
+        issues.push(issueAt(doc, lc, ['metapackages', meta, 'depends', String(i)], `expected another metapackage or a source package of this recipe (${names.join(', ')}), found "${d}"`));
       }
     });
   }
@@ -80,6 +81,11 @@ function checkReferences(recipe: Recipe, doc: Document, lc: LineCounter): Recipe
   }
   for (const meta of metas) {
     if (seen.has(meta)) issues.push(issueAt(doc, lc, ['metapackages', meta], `metapackage "${meta}" has the name of a pinned package`));
+  }
+  for (const [name, src] of Object.entries(recipe.sources ?? {})) {
+    if (seen.has(name) || recipe.metapackages[name]) issues.push(issueAt(doc, lc, ['sources', name], `source package "${name}" has the name of a pinned package or a metapackage`));
+    if (!src.path === !src.url) issues.push(issueAt(doc, lc, ['sources', name], 'expected exactly one of path: (a tree in the project) or url: (a tarball)'));
+    if (!!src.url !== !!src.sha256 || !!src.url !== !!src.size) issues.push(issueAt(doc, lc, ['sources', name], 'a tarball source needs url:, sha256: and size:'));
   }
   if (recipe.installer && !recipe.iso) issues.push(issueAt(doc, lc, ['installer'], 'an installer: section needs an iso: section (the installer is only used on the ISO)'));
   issues.push(...checkFamily(recipe, doc, lc));
@@ -111,6 +117,17 @@ function checkFamily(recipe: Recipe, doc: Document, lc: LineCounter): RecipeIssu
 async function checkFiles(recipe: Recipe, dir: string, text: string): Promise<RecipeIssue[]> {
   const issues: RecipeIssue[] = [];
   const parsed = parseWithPositions(text);
+  for (const [name, src] of Object.entries(recipe.sources ?? {})) {
+    if (!src.path) continue;
+    const tree = path.resolve(dir, src.path);
+    const top = path.dirname(dir);
+    if (tree !== top && !tree.startsWith(top + path.sep)) {
+      issues.push(issueAt(parsed.doc, parsed.lc, ['sources', name, 'path'], `expected a tree inside ${top} (the directory above the recipe's), found ${tree}`));
+      continue;
+    }
+    const st = await fs.stat(tree).catch(() => undefined);
+    if (!st?.isDirectory()) issues.push(issueAt(parsed.doc, parsed.lc, ['sources', name, 'path'], `expected a directory, found ${tree} (${st ? 'not a directory' : 'missing'})`));
+  }
   for (const [i, archive] of recipe.archives.entries()) {
     if (!archive.keyring) continue;
     const keyring = path.resolve(dir, archive.keyring);
@@ -123,6 +140,11 @@ async function checkFiles(recipe: Recipe, dir: string, text: string): Promise<Re
     }
   }
   return issues;
+}
+
+/** The absolute path of a source tree given by path:. */
+export function sourceTreePath(loaded: LoadedRecipe, treePath: string): string {
+  return path.resolve(loaded.dir, treePath);
 }
 
 /** The absolute keyring path of an archive. */

@@ -60,11 +60,22 @@ export const Metapackage = Type.Object(
     depends: Type.Optional(
       Type.Array(Type.String({ maxLength: 100, pattern: '^[a-z0-9][a-z0-9+.-]*$', description: 'the name of another metapackage of this recipe' }), {
         maxItems: 100,
-        description: 'other metapackages of this recipe this one depends on, at their exact version',
+        description: 'other metapackages or source packages (sources:) of this recipe this one depends on, at their exact version',
       }),
     ),
   },
   { additionalProperties: false, description: 'a metapackage: an empty package that depends on pinned packages' },
+);
+
+export const Source = Type.Object(
+  {
+    version: Type.String({ maxLength: 100, pattern: '^[0-9][0-9A-Za-z.+~]*-[0-9]+$', description: 'the package version-release the tree\'s packaging description must have, e.g. 1.0.0-1' }),
+    path: Type.Optional(FilePath('the source tree in the project, relative to the recipe (it may not leave the directory above the recipe\'s)')),
+    url: Type.Optional(Url('a tarball of the source tree (.tar, .tar.gz, .tar.xz), fetched by fetch and checked against sha256')),
+    sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'the sha256 of the tarball at url' })),
+    size: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024 ** 3, description: 'the size of the tarball at url, in bytes' })),
+  },
+  { additionalProperties: false, description: 'a package xcpbuild builds from source as .deb and .rpm: a tree in the project (path) or a tarball (url and sha256), holding <name>.pkg.yaml' },
 );
 
 export const Repository = Type.Object(
@@ -159,6 +170,12 @@ export const Recipe = Type.Object(
       maxProperties: 100,
       description: 'named groups of pinned packages, e.g. xen, kernel, toolstack, storage, network',
     }),
+    sources: Type.Optional(
+      Type.Record(Type.String({ maxLength: 100, pattern: '^[a-z0-9][a-z0-9+.-]*$' }), Source, {
+        maxProperties: 50,
+        description: 'packages built from source trees by this recipe, published in its repository; metapackages may depend on them',
+      }),
+    ),
     metapackages: Type.Record(Type.String({ maxLength: 100, pattern: '^[a-z0-9][a-z0-9+.-]*$' }), Metapackage, {
       maxProperties: 50,
       description: 'the metapackages to build, e.g. xenserver-core and xcp-full',
@@ -178,6 +195,7 @@ export type Metapackage = Static<typeof Metapackage>;
 export type Installer = Static<typeof Installer>;
 export type Iso = Static<typeof Iso>;
 export type BootTest = Static<typeof BootTest>;
+export type Source = Static<typeof Source>;
 
 /** The JSON Schema document shipped for editors. */
 export function recipeJsonSchema(): TSchema & Record<string, unknown> {

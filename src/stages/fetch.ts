@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { StageDefinition } from '../plan/types';
+import { StageDefinition, BuildContext } from '../plan/types';
+import { hashValue } from '../util/hash';
 import { allLockedFiles } from '../lock/file';
 import { familyOf } from '../family';
 import { downloadAll } from '../cache/download';
@@ -11,6 +12,12 @@ import { promises as fs } from 'node:fs';
 
 const RECORD = 'fetched.json';
 
+/** The source tarballs the recipe names (sources: with url:), as fetch inputs. */
+function sourceTarballs(ctx: BuildContext): Record<string, string> {
+  const urls = Object.entries(ctx.loaded.recipe.sources ?? {}).filter(([, s]) => s.url).map(([n, s]) => [n, s.url, s.sha256, s.size]);
+  return urls.length ? { 'source tarballs': hashValue(urls) } : {};
+}
+
 /** fetch: every locked file into the content-addressed cache, verified by sha256 (the only networked step besides lock). */
 export const fetchStage: StageDefinition = {
   id: 'fetch',
@@ -20,7 +27,7 @@ export const fetchStage: StageDefinition = {
   enabled: () => true,
   output: (ctx) => stageDir(ctx, 'fetch'),
   async inputs(ctx) {
-    return { lock: closureDigest(allLockedFiles(requireLock(ctx))) };
+    return { lock: closureDigest(allLockedFiles(requireLock(ctx))), ...sourceTarballs(ctx) };
   },
   build() {
     throw new Error('fetch runs itself');
@@ -37,6 +44,7 @@ export const fetchStage: StageDefinition = {
       const store = await ctx.store();
       let missing = 0;
       for (const p of allLockedFiles(requireLock(ctx))) if (!(await store.looksIntact(p.sha256, p.size))) missing++;
+      for (const src of Object.values(ctx.loaded.recipe.sources ?? {})) if (src.url && !(await store.looksIntact(src.sha256!, src.size!))) missing++;
       return missing ? `${missing} cached file(s) missing or changed` : undefined;
     },
     outputDigest: async (ctx) => closureDigest(allLockedFiles(requireLock(ctx))),
@@ -49,6 +57,9 @@ export const fetchStage: StageDefinition = {
         if (!base) throw new XcpError(`the lock names archive "${p.archive}" (for ${p.name}), which the recipe does not have; run xcpbuild lock`, 'invalidInput');
         return { url: `${base}/${p.filename}`, sha256: p.sha256, size: p.size, label: `${p.name} ${p.version}` };
       });
+      for (const [name, src] of Object.entries(ctx.loaded.recipe.sources ?? {})) {
+        if (src.url) items.push({ url: src.url, sha256: src.sha256!, size: src.size!, label: `source ${name} ${src.version}` });
+      }
       if (ctx.options.offline) {
         const missing = [];
         for (const i of items) if (!(await store.has(i.sha256, i.size))) missing.push(i.label);

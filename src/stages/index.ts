@@ -1,6 +1,7 @@
 import { BuildContext, StageDefinition, StageId } from '../plan/types';
 import { lockStage } from './lock';
 import { fetchStage } from './fetch';
+import { buildStage } from './build';
 import { metaStage } from './meta';
 import { repoStage } from './repo';
 import { imageStage } from './image';
@@ -10,6 +11,7 @@ import { isoStage } from './iso';
 export const stages: Partial<Record<StageId, StageDefinition>> = {
   lock: lockStage,
   fetch: fetchStage,
+  build: buildStage,
   meta: metaStage,
   repo: repoStage,
   image: imageStage,

@@ -18,6 +18,7 @@ export const metaStage: StageDefinition = {
     return {
       'recipe.metapackages': hashValue(r.metapackages),
       'recipe.packages': hashValue(r.packages),
+      'recipe.sources': hashValue(r.sources ?? null),
       'recipe.target': hashValue(r.target),
       'templates/deb': await hashTree(templateDir('deb')),
       SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),

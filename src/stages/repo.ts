@@ -11,7 +11,7 @@ import { requireLock, closureDigest, stageDir, upstream } from './common';
 export const repoStage: StageDefinition = {
   id: 'repo',
   makes: 'the signed package repository: the locked closure plus the metapackages',
-  deps: ['fetch', 'meta'],
+  deps: ['fetch', 'build', 'meta'],
   network: false,
   enabled: () => true,
   output: (ctx) => stageDir(ctx, 'repo'),
@@ -21,6 +21,7 @@ export const repoStage: StageDefinition = {
     return {
       lock: closureDigest(requireLock(ctx).packages),
       meta: await upstream(ctx, 'meta'),
+      ...(r.sources ? { build: await upstream(ctx, 'build') } : {}),
       'recipe.repository': hashValue(r.repository),
       'recipe.target': hashValue(r.target),
       'signing key': (await exists(key)) ? sha256(await fs.readFile(key)) : 'missing',
@@ -30,7 +31,7 @@ export const repoStage: StageDefinition = {
     };
   },
   async build(ctx, staging) {
-    await familyOf(ctx.loaded.recipe).format.publishRepository(ctx, staging, stageDir(ctx, 'meta'));
+    await familyOf(ctx.loaded.recipe).format.publishRepository(ctx, staging);
   },
   async selfCheck(ctx, staging) {
     await familyOf(ctx.loaded.recipe).format.checkRepository(ctx, staging);

@@ -51,6 +51,7 @@ export function buildYumArchive(): YumArchive {
   build('xcptest-xen.spec', { xcpver: '4.17.7' });
   build('xcptest-toolstack.spec');
   build('xcptest-unsigned.spec');
+  build('xcptest-shell.spec');
 
   const dir = path.join(work, 'archive');
   const pkgs = path.join(dir, 'Packages');
@@ -68,7 +69,7 @@ export function buildYumArchive(): YumArchive {
   return { dir, key, otherKey };
 }
 
-/** A fedora-family recipe over the test archive; `pins` replaces the default xen group. */
+/** A fedora-family recipe over the test archive; `pins` replaces the default xen group. Its directory needs a copy of sources/xcp-host (copySources). */
 export function testFedoraRecipe(archiveUrl: string, keyring: string, repoUrl: string, pins?: string): string {
   const xen =
     pins ??
@@ -88,6 +89,8 @@ packages:
 ${xen}
   toolstack:
     - { name: xcptest-toolstack, version: "1:2.1.0-1.fc99" }
+sources:
+  xcp-host: { version: 1.0.0-1, path: xcp-host }
 metapackages:
   xenserver-core:
     version: 1.0.0
@@ -100,9 +103,9 @@ metapackages:
     version: 1.0.0
     maintainer: xcpbuild tests <tests@xcpbuild.invalid>
     summary: The whole appliance (test)
-    description: Depends on xenserver-core.
+    description: Depends on xenserver-core and xcp-host.
     groups: []
-    depends: [xenserver-core]
+    depends: [xenserver-core, xcp-host]
 repository:
   origin: xcpbuild tests
   label: xcpbuild test repository
@@ -111,4 +114,9 @@ repository:
   description: Test repository of xcpbuild
   url: ${repoUrl}
 `;
+}
+
+/** Copies the project's sources/xcp-host next to a test recipe (a source tree must be inside the recipe's project). */
+export function copySources(recipeDir: string): void {
+  sh('cp', ['-a', path.join(projectRoot, 'sources/xcp-host'), path.join(recipeDir, 'xcp-host')]);
 }

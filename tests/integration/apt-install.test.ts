@@ -78,7 +78,9 @@ use good
 step update chroot "$root" apt-get update
 step install chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y xenserver-core
 chroot "$root" dpkg-query -W -f='\${Package} \${Version}\\n' > "$R/versions.txt"
-step libvirtd-unit chroot "$root" sh -c 'test -f /usr/lib/systemd/system/libvirtd.service && dpkg -S /usr/lib/systemd/system/libvirtd.service.d/xenserver-core.conf && cat /usr/lib/systemd/system/libvirtd.service.d/xenserver-core.conf'
+step host-install chroot "$root" env DEBIAN_FRONTEND=noninteractive apt-get install -y xcp-host
+step libvirtd-unit chroot "$root" sh -c 'test -f /usr/lib/systemd/system/libvirtd.service && dpkg -S /usr/lib/systemd/system/libvirtd.service.d/xcp-host.conf && cat /usr/lib/systemd/system/libvirtd.service.d/xcp-host.conf'
+step host-info chroot "$root" /usr/bin/xcp-host-info
 use tampered
 step tampered chroot "$root" apt-get update
 use unsigned
@@ -119,9 +121,18 @@ describe('apt install xenserver-core from the generated repository', () => {
     }
   });
 
-  test("libvirtd starts after Xen's init script (xenserver-core's drop-in), so its Xen driver finds Xen", () => {
+  test("xcp-host (built from sources/xcp-host) installs; libvirtd starts after Xen's services, so its Xen driver finds Xen", () => {
+    expect({ rc: read('host-install.rc').trim(), log: read('host-install.log').slice(-1000) }).toEqual({ rc: '0', log: expect.any(String) });
     expect(read('libvirtd-unit.rc').trim()).toBe('0');
-    expect(read('libvirtd-unit.log')).toMatch(/^xenserver-core: \/usr\/lib\/systemd\/system\/libvirtd\.service\.d\/xenserver-core\.conf\n[^]*^After=xen\.service$/m);
+    expect(read('libvirtd-unit.log')).toMatch(/^xcp-host: \/usr\/lib\/systemd\/system\/libvirtd\.service\.d\/xcp-host\.conf\n[^]*^After=xen\.service xenstored\.service xen-init-dom0\.service$/m);
+  });
+
+  test('xcp-host-info lists the toolstack against the versions xenserver-core pins', () => {
+    const out = read('host-info.log');
+    expect({ rc: read('host-info.rc').trim(), out }).toEqual({ rc: '0', out: expect.stringMatching(/^xen: +not running$/m) });
+    const pinned = lock.packages.find((p) => p.name === 'xen-utils-4.17')!;
+    expect(out).toMatch(new RegExp(`^  xen-utils-4\\.17 +${pinned.version.replace(/[.+]/g, '\\$&')}$`, 'm'));
+    expect(out).not.toContain('(pinned');
   });
 
   test('a tampered Packages file is refused', () => {

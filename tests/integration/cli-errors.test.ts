@@ -1,7 +1,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { xcpbuild, json, projectRoot } from '../helpers/cli';
-import { tempDir, removeDir } from '../helpers/tmp';
+import { tempDir, removeDir, defaultRecipeTextIn } from '../helpers/tmp';
 
 jest.setTimeout(120_000);
 
@@ -14,6 +14,8 @@ beforeAll(() => {
 afterAll(() => removeDir(dir));
 
 function recipe(name: string, text: string): string {
+  defaultRecipeTextIn(dir);
+  text = text.replace('path: ../sources/xcp-host', 'path: sources/xcp-host');
   const file = path.join(dir, `${name}.yaml`);
   writeFileSync(file, text.replace('name: xcp-bookworm', `name: ${name}`));
   return file;

@@ -67,7 +67,7 @@ test('verify hashes every locked file, the installer closure included, and every
   const doc = json<{ ok: boolean; lockedFiles: number; outputs: { stage: string; ok: boolean }[] }>(res);
   const all = new Set([...lock.packages, ...(lock.installer ?? []), ...(lock.test ?? [])].map((p) => p.sha256));
   expect(doc).toMatchObject({ ok: true, lockedFiles: all.size });
-  expect(doc.outputs.map((o) => o.stage)).toEqual(['meta', 'repo']);
+  expect(doc.outputs.map((o) => o.stage)).toEqual(['build', 'meta', 'repo']);
 });
 
 test('a published file changed in place with its mtime kept is found by verify', async () => {

@@ -43,13 +43,13 @@ afterAll(() => removeDir(dir));
 describe('recipe → lock → fetch → meta → repo', () => {
   test('a cold build makes every stage, and the repository holds the closure and the metapackages', () => {
     const r = build('repo');
-    expect(statuses(r)).toEqual({ lock: 'up-to-date', fetch: 'built', meta: 'built', repo: 'built' });
+    expect(statuses(r)).toEqual({ lock: 'up-to-date', fetch: 'built', build: 'built', meta: 'built', repo: 'built' });
     expect(existsSync(r.log)).toBe(true);
     const repo = path.join(out, 'xcp-bookworm', 'repo');
     const packages = readFileSync(path.join(repo, 'dists/bookworm/main/binary-amd64/Packages'), 'utf8');
     const lock = JSON.parse(readFileSync(recipe.replace('.yaml', '.lock'), 'utf8')) as { packages: { name: string; version: string }[] };
     const published = parseDeb822(packages).map((st) => `${st.Package} ${st.Version}`).sort();
-    const expected = [...lock.packages.map((p) => `${p.name} ${p.version}`), 'xcp-full 1.0.0', 'xenserver-core 1.0.0'].sort();
+    const expected = [...lock.packages.map((p) => `${p.name} ${p.version}`), 'xcp-full 1.0.0', 'xcp-host 1.0.0-1', 'xenserver-core 1.0.0'].sort();
     expect(published).toEqual(expected);
     for (const f of ['Packages.gz', 'Packages.xz']) expect(existsSync(path.join(repo, 'dists/bookworm/main/binary-amd64', f))).toBe(true);
     const release = readFileSync(path.join(repo, 'dists/bookworm/Release'), 'utf8');
@@ -70,6 +70,16 @@ describe('recipe → lock → fetch → meta → repo', () => {
     expect(grep.stdout).toBe('');
   });
 
+  test('lintian finds no errors or warnings in xcp-host, built from sources/xcp-host', () => {
+    const build = path.join(out, 'xcp-bookworm', 'build');
+    expect(readdirSync(build).filter((f) => !f.startsWith('.'))).toEqual(['xcp-host_1.0.0-1_all.deb']);
+    // initial-upload-closes-no-bugs: xcp-host is not in Debian, so there is no ITP bug to close
+    const res = spawnSync('lintian', ['--fail-on', 'error,warning', '--suppress-tags', 'initial-upload-closes-no-bugs', path.join(build, 'xcp-host_1.0.0-1_all.deb')], { encoding: 'utf8' });
+    expect(`${res.status} ${res.stdout}`).toBe('0 ');
+    const full = spawnSync('dpkg-deb', ['-f', path.join(out, 'xcp-bookworm', 'meta', 'xcp-full_1.0.0_all.deb'), 'Depends'], { encoding: 'utf8' }).stdout;
+    expect(full).toContain('xcp-host (= 1.0.0-1)');
+  });
+
   test('lintian finds no errors in the metapackages', () => {
     const meta = path.join(out, 'xcp-bookworm', 'meta');
     const debs = readdirSync(meta).filter((f) => f.endsWith('.deb')).map((f) => path.join(meta, f));
@@ -84,14 +94,14 @@ describe('recipe → lock → fetch → meta → repo', () => {
 
   test('a second run with nothing changed does no work', () => {
     const r = build('repo');
-    expect(statuses(r)).toEqual({ lock: 'up-to-date', fetch: 'up-to-date', meta: 'up-to-date', repo: 'up-to-date' });
+    expect(statuses(r)).toEqual({ lock: 'up-to-date', fetch: 'up-to-date', build: 'up-to-date', meta: 'up-to-date', repo: 'up-to-date' });
   });
 
   test('after a change only the affected stages run, each saying why', async () => {
     const text = readFileSync(recipe, 'utf8').replace('remote administration over SSH', 'remote administration over SSH (changed)');
     await fs.writeFile(recipe, text);
     const r = build('repo');
-    expect(statuses(r)).toEqual({ lock: 'up-to-date', fetch: 'up-to-date', meta: 'built', repo: 'built' });
+    expect(statuses(r)).toEqual({ lock: 'up-to-date', fetch: 'up-to-date', build: 'up-to-date', meta: 'built', repo: 'built' });
     expect(r.stages.find((s) => s.id === 'meta')!.reasons).toEqual(['recipe.metapackages changed']);
     expect(r.stages.find((s) => s.id === 'repo')!.reasons).toEqual(['meta changed']);
   });
@@ -118,7 +128,7 @@ describe('recipe → lock → fetch → meta → repo', () => {
   test('--offline builds from the cache alone', () => {
     removeDir(path.join(out, 'xcp-bookworm', 'repo'));
     const r = build('repo', '--offline');
-    expect(statuses(r)).toEqual({ lock: 'up-to-date', fetch: 'up-to-date', meta: 'up-to-date', repo: 'built' });
+    expect(statuses(r)).toEqual({ lock: 'up-to-date', fetch: 'up-to-date', build: 'up-to-date', meta: 'up-to-date', repo: 'built' });
     expect(r.stages.find((s) => s.id === 'repo')!.reasons).toEqual(['no previous output']);
   });
 
@@ -139,7 +149,7 @@ describe('recipe → lock → fetch → meta → repo', () => {
   test('plan prints every stage with its input hash', () => {
     const res = xcpbuild(['--out', out, 'plan', recipe], { env: env() });
     expect(res.code).toBe(0);
-    for (const id of ['lock', 'fetch', 'meta', 'repo']) expect(res.stdout).toMatch(new RegExp(`^  ${id} +[0-9a-f]{16}  (network|offline)`, 'm'));
+    for (const id of ['lock', 'fetch', 'build', 'meta', 'repo']) expect(res.stdout).toMatch(new RegExp(`^  ${id} +[0-9a-f]{16}  (network|offline)`, 'm'));
     expect(res.stdout).toMatch(/repo\s+will run: recipe\.repository changed/);
   });
 });

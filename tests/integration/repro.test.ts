@@ -55,7 +55,7 @@ function buildIn(name: string, shellPrefix: string, env: Record<string, string>)
 test('two builds in different environments make identical metapackages and repositories, signatures included', () => {
   const a = buildIn('a', 'umask 022;', { TZ: 'UTC', LANG: 'C.UTF-8' });
   const b = buildIn('b', 'umask 077;', { TZ: 'Pacific/Chatham', LANG: 'fr_FR.UTF-8', LC_ALL: '' });
-  for (const stage of ['meta', 'repo']) {
+  for (const stage of ['build', 'meta', 'repo']) {
     const ta = tree(path.join(a, stage));
     const tb = tree(path.join(b, stage));
     expect(Object.keys(tb)).toEqual(Object.keys(ta));

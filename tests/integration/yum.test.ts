@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { xcpbuild, json, projectRoot } from '../helpers/cli';
 import { startNginx, Nginx } from '../helpers/nginx';
 import { tempDir, removeDir } from '../helpers/tmp';
-import { buildYumArchive, testFedoraRecipe, YumArchive } from '../helpers/yum-archive';
+import { buildYumArchive, testFedoraRecipe, copySources, YumArchive } from '../helpers/yum-archive';
 import { defaultKeyFile } from '../../src/signing/gpg';
 
 jest.setTimeout(600_000);
@@ -40,6 +40,7 @@ function recipe(name: string, pins?: string): string {
   mkdirSync(d, { recursive: true });
   const file = path.join(d, 'xcp-test-fedora.yaml');
   writeFileSync(file, testFedoraRecipe(nginx.url('upstream'), archive.key, nginx.url('xcp'), pins));
+  copySources(d);
   return file;
 }
 
@@ -84,7 +85,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await nginx?.stop();
-  removeDir(dir);
+  if (!process.env.KEEP) removeDir(dir);
 });
 
 describe('the rpm family: lock → fetch → meta → repo → dnf install', () => {
@@ -95,6 +96,7 @@ describe('the rpm family: lock → fetch → meta → repo → dnf install', () 
     const got = lock.packages.map((p) => `${p.name} ${p.version} ${p.architecture}`).sort();
     expect(got).toEqual([
       'xcptest-Base_Data 1:2.1.0-1.fc99 noarch',
+      'xcptest-shell 5.2-1.fc99 noarch',
       'xcptest-toolstack 1:2.1.0-1.fc99 noarch',
       'xcptest-xen 4.17.7-1.fc99 x86_64',
       'xcptest-xen-libs 4.17.7-1.fc99 x86_64',
@@ -107,7 +109,7 @@ describe('the rpm family: lock → fetch → meta → repo → dnf install', () 
     expect(lock.archives[0].repomd).toBe(sha256(path.join(archive.dir, 'repodata/repomd.xml')));
   });
 
-  test('repo makes signed noarch metapackages with exact requires, rpmlint-clean, and a signed yum repository', async () => {
+  test('repo builds xcp-host from its packaging description, signed noarch metapackages with exact requires, rpmlint-clean, and a signed yum repository', async () => {
     const res = run(['--locked', '--out', path.join(dir, 'out'), 'repo', mainRecipe]);
     expect(res.code).toBe(0);
     repo = path.join(dir, 'out/xcp-test-fedora/repo');
@@ -115,12 +117,15 @@ describe('the rpm family: lock → fetch → meta → repo → dnf install', () 
     expect(readdirSync(path.join(repo, 'repodata'))).toEqual(expect.arrayContaining(['repomd.xml', 'repomd.xml.asc']));
     const core = path.join(repo, 'Packages/x/xenserver-core-1.0.0-1.noarch.rpm');
     expect(sh('rpm', ['-qpR', core]).out).toMatch(/xcptest-toolstack = 1:2\.1\.0-1\.fc99\nxcptest-xen = 4\.17\.7-1\.fc99\nxcptest-xen-runtime = 4\.17\.7-1\.fc99/);
-    expect(sh('rpm', ['-qpR', path.join(repo, 'Packages/x/xcp-full-1.0.0-1.noarch.rpm')]).out).toContain('xenserver-core = 1.0.0-1');
+    expect(sh('rpm', ['-qpR', path.join(repo, 'Packages/x/xcp-full-1.0.0-1.noarch.rpm')]).out).toMatch(/xcp-host = 1\.0\.0-1\nxenserver-core = 1\.0\.0-1/);
+    const host = path.join(repo, 'Packages/x/xcp-host-1.0.0-1.noarch.rpm');
+    expect(sh('rpm', ['-qplv', host]).out).toMatch(/-rwxr-xr-x .* \/usr\/bin\/xcp-host-info\n/);
+    expect(sh('rpm', ['-qpl', host]).out).toContain('/usr/lib/systemd/system/multi-user.target.wants/xcp-host-firstboot.service');
     const info = sh('rpm', ['-qpi', core]).out;
     expect(info).toMatch(/Signature\s*: EdDSA\/SHA256|Signature\s*: RSA\/SHA256/);
     expect(info).toMatch(/100%\s+of\s+them/); // a % in the recipe's description is text, not a macro
-    const lint = sh('rpmlint', ['-c', path.join(projectRoot, 'templates/rpm/rpmlint.toml'), ...readdirSync(path.join(repo, 'Packages/x')).filter((f) => /^x(enserver-core|cp-full)-/.test(f)).map((f) => path.join(repo, 'Packages/x', f))]);
-    expect(lint.out).toContain('0 errors, 0 warnings');
+    const lint = sh('rpmlint', ['-c', path.join(projectRoot, 'templates/rpm/rpmlint.toml'), ...readdirSync(path.join(repo, 'Packages/x')).filter((f) => /^x(enserver-core|cp-full|cp-host)-/.test(f)).map((f) => path.join(repo, 'Packages/x', f))]);
+    expect(lint.out).toContain('3 packages and 0 specfiles checked; 0 errors, 0 warnings');
     const repoFile = readFileSync(path.join(repo, 'xcp-test-fedora.repo'), 'utf8');
     expect(repoFile).toMatch(/^gpgcheck=1$/m);
     expect(repoFile).toMatch(/^repo_gpgcheck=1$/m);
@@ -141,14 +146,16 @@ describe('the rpm family: lock → fetch → meta → repo → dnf install', () 
     const root = path.join(dir, 'root-good');
     const res = dnfInstall(readFileSync(path.join(published, 'xcp-test-fedora.repo'), 'utf8'), root, ['xenserver-core', 'xcp-full']);
     expect(res.out).not.toMatch(/GPG check FAILED|not signed/);
-    expect(res.code).toBe(0);
+    expect(`${res.code} ${res.code ? res.out : ''}`).toBe('0 ');
     const q = sh('rpm', ['--root', root, '-qa', '--qf', '%{NAME} %{EPOCHNUM}:%{VERSION}-%{RELEASE}\\n']);
     const installed = q.out.trim().split('\n').sort();
     // dnf imported both keys of the .repo: ours (metapackages, repomd.xml) and the archive's (its packages)
     expect(installed.filter((l) => l.startsWith('gpg-pubkey ')).length).toBe(2);
     expect(installed.filter((l) => !l.startsWith('gpg-pubkey '))).toEqual([
       'xcp-full 0:1.0.0-1',
+      'xcp-host 0:1.0.0-1',
       'xcptest-Base_Data 1:2.1.0-1.fc99',
+      'xcptest-shell 0:5.2-1.fc99',
       'xcptest-toolstack 1:2.1.0-1.fc99',
       'xcptest-xen 0:4.17.7-1.fc99',
       'xcptest-xen-libs 0:4.17.7-1.fc99',
@@ -239,6 +246,36 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     const res = run(['lock', r]);
     expect(res.code).toBe(5);
     expect(json<{ error: { message: string } }>(res).error.message).toMatch(/^cannot read the archives \(after retries\): .*127\.0\.0\.1/);
+  });
+
+  test('a repository whose packages need something it lacks is not published (repoclosure)', () => {
+    const r = recipe('no-shell');
+    writeFileSync(r, readFileSync(r, 'utf8').replace('    - { name: xcptest-toolstack, version: "1:2.1.0-1.fc99" }', '    - { name: xcptest-xen-libs, version: 4.17.7-1.fc99 }'));
+    expect(run(['lock', r]).code).toBe(0);
+    const res = run(['--out', path.join(dir, 'out-no-shell'), 'repo', r]);
+    expect(res.code).toBe(6);
+    const err = json<{ error: { message: string } }>(res).error.message;
+    expect(err).toBe('the repository is not complete; not publishing it: xcp-host-1.0.0-1.noarch requires /bin/sh, which nothing in the repository provides');
+    expect(readdirSync(path.join(dir, 'out-no-shell/xcp-test-fedora'))).not.toContain('repo');
+  });
+
+  test('a source tree given as a tarball by URL and sha256 is fetched, checked and built', async () => {
+    const tarball = path.join(archive.dir, 'xcp-host-1.0.0.tar.gz');
+    expect(sh('tar', ['-czf', tarball, '-C', path.join(projectRoot, 'sources'), '--transform', 's,^xcp-host,xcp-host-1.0.0,', 'xcp-host']).code).toBe(0);
+    sh('chmod', ['a+r', tarball]);
+    const size = (await fs.stat(tarball)).size;
+    const r = recipe('tarball');
+    const byUrl = (sum: string) => writeFileSync(r, readFileSync(r, 'utf8').replace(/^  xcp-host: .*$/m, `  xcp-host: { version: 1.0.0-1, url: ${nginx.url('upstream')}/xcp-host-1.0.0.tar.gz, sha256: ${sum}, size: ${size} }`));
+    byUrl('f'.repeat(64));
+    const locked = run(['lock', r]);
+    expect(`${locked.code} ${locked.code ? locked.stdout : ''}`).toBe('0 ');
+    const bad = run(['--out', path.join(dir, 'out-tarball'), 'build', r]);
+    expect(bad.code).toBe(5);
+    expect(json<{ error: { message: string } }>(bad).error.message).toMatch(/source xcp-host 1\.0\.0-1/);
+    byUrl(sha256(tarball));
+    const good = run(['--out', path.join(dir, 'out-tarball'), 'build', r]);
+    expect(`${good.code} ${good.code ? good.stdout : ""}`).toBe("0 ");
+    expect(readdirSync(path.join(dir, 'out-tarball/xcp-test-fedora/build')).filter((f) => f.endsWith('.rpm'))).toEqual(['xcp-host-1.0.0-1.noarch.rpm']);
   });
 
   test('a key given by URL is used only if it has the pinned fingerprint', () => {

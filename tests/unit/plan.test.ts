@@ -34,7 +34,7 @@ describe('stage decisions', () => {
   });
 
   test('the stage graph runs dependencies first', () => {
-    expect(stagesFor('repo').map((s) => s.id)).toEqual(['lock', 'fetch', 'meta', 'repo']);
+    expect(stagesFor('repo').map((s) => s.id)).toEqual(['lock', 'fetch', 'build', 'meta', 'repo']);
     expect(stagesFor('meta').map((s) => s.id)).toEqual(['lock', 'meta']);
     expect(stagesFor('lock').map((s) => s.id)).toEqual(['lock']);
   });

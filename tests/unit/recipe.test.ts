@@ -73,7 +73,7 @@ describe('recipe validation', () => {
   });
 
   test('metapackage references must name existing groups and metapackages', () => {
-    const bad = good.replace('groups: [appliance]', 'groups: [appliance, desktop]').replace('depends: [xenserver-core]', 'depends: [xenserver-kore]');
+    const bad = good.replace('groups: [appliance]', 'groups: [appliance, desktop]').replace('depends: [xenserver-core, xcp-host]', 'depends: [xenserver-kore, xcp-host]');
     const { issues } = parseRecipe(bad);
     expect(issues.map((i) => i.keyPath)).toEqual(['metapackages.xcp-full.groups[1]', 'metapackages.xcp-full.depends[0]']);
     expect(issues[0].message).toMatch(/found "desktop"/);

@@ -91,7 +91,7 @@ export async function publishAptRepo(root: string, input: PublishInput): Promise
   const override = path.join(root, '.override');
   const overrides = [
     ...lock.packages.map((p) => `${p.name} ${p.priority ?? 'optional'} ${p.section ?? 'misc'}`),
-    ...metaDebs.map((d) => `${path.basename(d).split('_')[0]} optional metapackages`),
+    ...metaDebs.map((d) => path.basename(d).split('_')[0]).map((n) => `${n} optional ${recipe.sources?.[n] ? 'admin' : 'metapackages'}`),
   ];
   await fs.writeFile(override, [...new Set(overrides)].join('\n') + '\n');
   const packages = await run(log, 'apt-ftparchive', [...hashOptions, 'packages', 'pool', override], { cwd: root, purpose: 'apt-ftparchive packages', logStdout: false, errorLines: ftparchiveErrors });

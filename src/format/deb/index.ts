@@ -1,13 +1,11 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PackageFormat, lockOf } from '..';
+import { PackageFormat, lockOf, builtPackages } from '..';
+import { buildDebPackage } from './source-package';
 import { buildMetapackage, metapackageSpecs } from './metapackage';
 import { publishAptRepo, checkAptRepo, auditAptRepo } from './apt-repo';
 import { compareDebianVersions } from './version';
 
-async function builtDebs(dir: string): Promise<string[]> {
-  return (await fs.readdir(dir)).filter((f) => f.endsWith('.deb')).sort().map((f) => path.join(dir, f));
-}
 
 
 /** The deb format: dpkg-deb packages and a signed apt repository (apt-ftparchive, gpg). */
@@ -15,6 +13,9 @@ export const debFormat: PackageFormat = {
   id: 'deb',
   module: 'format/deb/index',
   compareVersions: compareDebianVersions,
+  buildSourcePackage(ctx, desc, tree, outDir, workDir) {
+    return buildDebPackage(ctx.log, desc, tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, workDir);
+  },
   async buildMetapackages(ctx, outDir) {
     const work = path.join(outDir, '.tree');
     for (const spec of metapackageSpecs(ctx.loaded.recipe)) {
@@ -23,12 +24,12 @@ export const debFormat: PackageFormat = {
     }
     await fs.rm(work, { recursive: true, force: true });
   },
-  async publishRepository(ctx, outDir, metaDir) {
+  async publishRepository(ctx, outDir) {
     await publishAptRepo(outDir, {
       recipe: ctx.loaded.recipe,
       lock: lockOf(ctx),
       store: await ctx.store(),
-      metaDebs: await builtDebs(metaDir),
+      metaDebs: await builtPackages(ctx, '.deb'),
       key: await ctx.signingKey(),
       epoch: ctx.sourceDateEpoch(),
       log: ctx.log,
@@ -38,7 +39,7 @@ export const debFormat: PackageFormat = {
   },
   async checkRepository(ctx, dir) {
     ctx.progress('checking the repository before publishing it');
-    await checkAptRepo(dir, ctx.loaded.recipe, lockOf(ctx), await builtDebs(path.join(ctx.outDir, 'meta')), ctx.log);
+    await checkAptRepo(dir, ctx.loaded.recipe, lockOf(ctx), await builtPackages(ctx, '.deb'), ctx.log);
   },
   verifyRepository(ctx, dir) {
     return auditAptRepo(dir, ctx.loaded.recipe, ctx.log);

@@ -1,4 +1,4 @@
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Recipe } from '../../recipe/schema';
@@ -8,6 +8,7 @@ import { render, templateDir } from '../../util/templates';
 import { controlDescription } from './deb822';
 import { confine } from '../../util/fsutil';
 import { MetapackageSpec } from '../metapackages';
+import { rfc2822, treeBytes, normalizeTree } from './tree';
 
 export { metapackageSpecs } from '../metapackages';
 
@@ -15,13 +16,6 @@ export function debFileName(name: string, version: string, arch: string): string
   return `${name}_${version.replace(/^\d+:/, '')}_${arch}.deb`;
 }
 
-function rfc2822(epoch: number): string {
-  const d = new Date(epoch * 1000);
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${days[d.getUTCDay()]}, ${pad(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
-}
 
 /** Builds one metapackage .deb with dpkg-deb; file modes, owners and mtimes are fixed for reproducibility. */
 export async function buildMetapackage(log: BuildLog, spec: MetapackageSpec, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
@@ -41,9 +35,6 @@ export async function buildMetapackage(log: BuildLog, spec: MetapackageSpec, rec
   await fs.writeFile(path.join(doc, 'copyright'), copyright);
   // Native version (no Debian revision): the changelog is changelog.gz; zlib writes no name and mtime 0.
   await fs.writeFile(path.join(doc, 'changelog.gz'), gzipSync(Buffer.from(changelog), { level: 9 }));
-  // Integration files a metapackage ships as they are (e.g. systemd drop-ins): templates/deb/files/<name>/.
-  const shipped = path.join(tpl, 'files', spec.name);
-  if (existsSync(shipped)) await fs.cp(shipped, tree, { recursive: true });
   const installedSize = Math.ceil((await treeBytes(tree)) / 1024) + 4;
   const control = await render(path.join(tpl, 'control.hbs'), {
     ...common,
@@ -59,28 +50,4 @@ export async function buildMetapackage(log: BuildLog, spec: MetapackageSpec, rec
     purpose: `dpkg-deb building ${spec.name}`,
   });
   return out;
-}
-
-async function treeBytes(dir: string): Promise<number> {
-  let total = 0;
-  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    total += entry.isDirectory() ? 4096 + (await treeBytes(full)) : (await fs.stat(full)).size;
-  }
-  return total;
-}
-
-async function normalizeTree(dir: string, epoch: number): Promise<void> {
-  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      await fs.chmod(full, 0o755);
-      await normalizeTree(full, epoch);
-    } else {
-      await fs.chmod(full, 0o644);
-    }
-    await fs.utimes(full, epoch, epoch);
-  }
-  await fs.chmod(dir, 0o755);
-  await fs.utimes(dir, epoch, epoch);
 }

@@ -15,7 +15,8 @@ Answers: {"error": "…"} when a repository cannot be loaded; for "resolve",
 {"missing": [{"name", "version", "available": ["evr (repo)", …]}]} when a pin does not
 exist, {"problem": "dnf's words"} when the pins cannot be installed together, else
 {"repos": [{"id", "repomd_sha256", "revision"}], "packages": [...]}; for "list",
-{"repos": …, "packages": [...]} with every package of the repositories. A package is
+{"repos": …, "packages": [...], "unresolved": [...]} with every package of the
+repositories and every requirement nothing in them provides. A package is
 {name, epoch, version, release, arch, location, sha256, size, repo, sourcerpm}.
 """
 import hashlib
@@ -72,7 +73,7 @@ def main():
         else:
             chosen.append(match[0])
     if req['mode'] == 'list':
-        print(json.dumps({'repos': repo_states(base, req), 'packages': describe(available)}))
+        print(json.dumps({'repos': repo_states(base, req), 'packages': describe(available), 'unresolved': unresolved(available)}))
         return
     if missing:
         print(json.dumps({'missing': missing}))
@@ -96,6 +97,18 @@ def describe(pkgs):
                          'sha256': digest.hex() if kind == hawkey.CHKSUM_SHA256 else '',
                          'size': pkg.downloadsize, 'repo': pkg.reponame, 'sourcerpm': pkg.sourcerpm or ''})
     return sorted(packages, key=lambda p: (p['name'], p['arch'], p['epoch'], p['version'], p['release']))
+
+
+def unresolved(available):
+    """Every requirement of a package that nothing in the repositories provides (repoclosure)."""
+    missing = []
+    for pkg in available:
+        for dep in pkg.requires:
+            text = str(dep)
+            if text.startswith('rpmlib(') or available.filter(provides=dep):
+                continue
+            missing.append('%s-%s.%s requires %s' % (pkg.name, evr_of(pkg), pkg.arch, text))
+    return sorted(set(missing))
 
 
 def repo_states(base, req):

@@ -53,7 +53,7 @@ export type DnfAnswer =
   | { error: string }
   | { missing: { name: string; version: string; available: string[] }[] }
   | { problem: string }
-  | { repos: RepoState[]; packages: RpmEntry[] };
+  | { repos: RepoState[]; packages: RpmEntry[]; unresolved?: string[] };
 
 /** "[epoch:]version-release" as xcpbuild writes RPM versions in recipes and locks. */
 export function evrOf(p: { epoch: number; version: string; release: string }): string {
@@ -72,7 +72,7 @@ export async function dnfQuery(log: BuildLog, req: DnfRequest, purpose: string):
 }
 
 /** Lists every package of one yum repository, loaded with its signature checked (a throwaway dnf root). */
-export async function listYumRepo(log: BuildLog, repo: YumRepoRef, releasever: string, basearch: string): Promise<{ repos: RepoState[]; packages: RpmEntry[] }> {
+export async function listYumRepo(log: BuildLog, repo: YumRepoRef, releasever: string, basearch: string): Promise<{ repos: RepoState[]; packages: RpmEntry[]; unresolved?: string[] }> {
   const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-dnf-'));
   try {
     const answer = await dnfQuery(log, { mode: 'list', root: path.join(tmp, 'root'), cache: path.join(tmp, 'cache'), releasever, basearch, repos: [repo] }, `reading the yum repository ${repo.url}`);

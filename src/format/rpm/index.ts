@@ -1,21 +1,22 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { PackageFormat, lockOf } from '..';
+import { PackageFormat, lockOf, builtPackages } from '..';
+import { buildRpmPackage } from './source-package';
 import { metapackageSpecs } from '../metapackages';
 import { buildRpmMetapackage } from './metapackage';
 import { publishYumRepo, checkYumRepo, auditYumRepo } from './yum-repo';
 import { compareEvr } from './version';
 import { archiveKeyFile } from '../../recipe/archive-keys';
 
-async function builtRpms(dir: string): Promise<string[]> {
-  return (await fs.readdir(dir)).filter((f) => f.endsWith('.rpm')).sort().map((f) => path.join(dir, f));
-}
 
 /** The rpm format: rpmbuild packages and a signed yum repository (createrepo_c, rpmsign, gpg). */
 export const rpmFormat: PackageFormat = {
   id: 'rpm',
   module: 'format/rpm/index',
   compareVersions: compareEvr,
+  buildSourcePackage(ctx, desc, tree, outDir, workDir) {
+    return buildRpmPackage(ctx.log, desc, tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, workDir);
+  },
   async buildMetapackages(ctx, outDir) {
     const work = path.join(outDir, '.tree');
     for (const spec of metapackageSpecs(ctx.loaded.recipe)) {
@@ -24,13 +25,13 @@ export const rpmFormat: PackageFormat = {
     }
     await fs.rm(work, { recursive: true, force: true });
   },
-  async publishRepository(ctx, outDir, metaDir) {
+  async publishRepository(ctx, outDir) {
     const recipe = ctx.loaded.recipe;
     await publishYumRepo(outDir, {
       recipe,
       lock: lockOf(ctx),
       store: await ctx.store(),
-      metaRpms: await builtRpms(metaDir),
+      metaRpms: await builtPackages(ctx, '.rpm'),
       archiveKeys: new Map(await Promise.all(recipe.archives.map(async (a): Promise<[string, string]> => [a.name, await archiveKeyFile(ctx.loaded, a, ctx.options.cacheDir, ctx.log, !ctx.options.offline)]))),
       key: await ctx.signingKey(),
       epoch: ctx.sourceDateEpoch(),
@@ -41,7 +42,7 @@ export const rpmFormat: PackageFormat = {
   },
   async checkRepository(ctx, dir) {
     ctx.progress('checking the repository before publishing it (dnf, rpmkeys)');
-    await checkYumRepo(dir, ctx.loaded.recipe, lockOf(ctx), await builtRpms(path.join(ctx.outDir, 'meta')), ctx.log);
+    await checkYumRepo(dir, ctx.loaded.recipe, lockOf(ctx), await builtPackages(ctx, '.rpm'), ctx.log);
   },
   async verifyRepository(ctx, dir) {
     return (await auditYumRepo(dir, ctx.loaded.recipe, ctx.log)).problems;

@@ -19,7 +19,7 @@ export function exactRequires(spec: MetapackageSpec, recipe: Recipe): string[] {
   return spec.depends.map(([n, v]) => `${n} = ${recipe.metapackages[n] ? `${v}-${META_RELEASE}` : v}`);
 }
 
-function changelogDate(epoch: number): string {
+export function changelogDate(epoch: number): string {
   const d = new Date(epoch * 1000);
   const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
   const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -145,7 +145,10 @@ export async function auditYumRepo(root: string, recipe: Recipe, log: BuildLog):
   const ownKey = path.join(root, repoKeyName(recipe));
   let listed: RpmEntry[] = [];
   try {
-    listed = (await listYumRepo(log, { id: recipe.repository.codename, url: `file://${path.resolve(root)}`, keys: [ownKey] }, recipe.target.release, rpmArch(recipe.target.architecture))).packages;
+    const answer = await listYumRepo(log, { id: recipe.repository.codename, url: `file://${path.resolve(root)}`, keys: [ownKey] }, recipe.target.release, rpmArch(recipe.target.architecture));
+    listed = answer.packages;
+    // A repository dnf installs from needs no other: what its packages require, it provides.
+    problems.push(...(answer.unresolved ?? []).map((u) => `${u}, which nothing in the repository provides`));
   } catch (err) {
     return { problems: [`dnf refuses the repository: ${(err as Error).message}`], listed };
   }

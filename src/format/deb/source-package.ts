@@ -1,0 +1,47 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Recipe } from '../../recipe/schema';
+import { BuildLog } from '../../util/log';
+import { run } from '../../util/proc';
+import { render, templateDir } from '../../util/templates';
+import { confine } from '../../util/fsutil';
+import { PackagingDescription } from '../../sources/schema';
+import { stageInstallTree } from '../../sources/stage-tree';
+import { controlDescription } from './deb822';
+import { debFileName } from './metapackage';
+import { rfc2822, treeBytes, normalizeTree } from './tree';
+
+/**
+ * Builds a packaging description as a .deb (version-release, Architecture all): the
+ * files it lists, conffiles for /etc, copyright and changelog; dpkg-deb with fixed
+ * modes, owners and times. Returns the file.
+ */
+export async function buildDebPackage(log: BuildLog, desc: PackagingDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
+  const tpl = path.join(templateDir('deb'), 'package');
+  const root = confine(workDir, desc.name, 'a package name');
+  await fs.rm(root, { recursive: true, force: true });
+  const entries = await stageInstallTree(desc, tree, root);
+  const version = `${desc.version}-${desc.release}`;
+  const common = { name: desc.name, version, maintainer: desc.maintainer, homepage: desc.homepage, recipe: recipe.name, recipeVersion: recipe.version };
+  const doc = path.join(root, 'usr/share/doc', desc.name);
+  await fs.mkdir(doc, { recursive: true });
+  await fs.writeFile(path.join(doc, 'copyright'), await render(path.join(tpl, 'copyright.hbs'), { ...common, year: new Date(epoch * 1000).getUTCFullYear() }));
+  const changelog = await render(path.join(tpl, 'changelog.hbs'), { ...common, distribution: recipe.target.release, date: rfc2822(epoch) });
+  await fs.writeFile(path.join(doc, 'changelog.Debian.gz'), gzipSync(Buffer.from(changelog), { level: 9 }));
+  await fs.mkdir(path.join(root, 'DEBIAN'));
+  const conffiles = entries.filter((e) => e.config).map((e) => e.dest);
+  if (conffiles.length) await fs.writeFile(path.join(root, 'DEBIAN/conffiles'), conffiles.join('\n') + '\n');
+  const control = await render(path.join(tpl, 'control.hbs'), {
+    ...common,
+    installedSize: Math.ceil((await treeBytes(root)) / 1024),
+    depends: desc.depends.deb.join(', '),
+    description: controlDescription(desc.summary, desc.description),
+  });
+  await fs.writeFile(path.join(root, 'DEBIAN/control'), control);
+  const executables = new Set(entries.filter((e) => e.kind === 'file' && e.mode === 0o755).map((e) => path.join(root, e.dest)));
+  await normalizeTree(root, epoch, (f) => executables.has(f));
+  const out = confine(outDir, debFileName(desc.name, version, 'all'), 'a package file name');
+  await run(log, 'dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, out], { env: { SOURCE_DATE_EPOCH: String(epoch) }, purpose: `dpkg-deb building ${desc.name}` });
+  return out;
+}

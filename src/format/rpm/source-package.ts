@@ -1,0 +1,38 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { Recipe } from '../../recipe/schema';
+import { BuildLog } from '../../util/log';
+import { render, templateDir } from '../../util/templates';
+import { confine } from '../../util/fsutil';
+import { PackagingDescription } from '../../sources/schema';
+import { stageInstallTree } from '../../sources/stage-tree';
+import { normalizeTree } from '../deb/tree';
+import { changelogDate, rpmFileName } from './metapackage';
+import { reproducibleMacros, rpmbuildBinary } from './rpmbuild';
+
+/**
+ * Builds a packaging description as a noarch RPM: the files it lists, laid out by
+ * xcpbuild and copied by %install; /etc files are %config(noreplace). Returns the file.
+ */
+export async function buildRpmPackage(log: BuildLog, desc: PackagingDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
+  const top = confine(workDir, desc.name, 'a package name');
+  await fs.rm(top, { recursive: true, force: true });
+  for (const d of ['SOURCES', 'SPECS', 'BUILD', 'BUILDROOT']) await fs.mkdir(path.join(top, d), { recursive: true });
+  const staged = path.join(top, 'tree');
+  const entries = await stageInstallTree(desc, tree, staged);
+  const executables = new Set(entries.filter((e) => e.kind === 'file' && e.mode === 0o755).map((e) => path.join(staged, e.dest)));
+  await normalizeTree(staged, epoch, (f) => executables.has(f));
+  const tpl = templateDir('rpm');
+  const common = { name: desc.name, version: desc.version, release: String(desc.release), maintainer: desc.maintainer, summary: desc.summary, recipe: recipe.name, recipeVersion: recipe.version, pins: [] };
+  await fs.writeFile(path.join(top, 'SOURCES/LICENSE'), await render(path.join(tpl, 'LICENSE.hbs'), { ...common, year: new Date(epoch * 1000).getUTCFullYear() }));
+  const files = entries.map((e) => (e.config ? `%config(noreplace) ${e.dest}` : e.dest));
+  const specFile = path.join(top, 'SPECS', `${desc.name}.spec`);
+  await fs.writeFile(
+    specFile,
+    await render(path.join(tpl, 'package/package.spec.hbs'), { ...common, homepage: desc.homepage, description: desc.description, requires: desc.depends.rpm, files, changelogDate: changelogDate(epoch) }),
+  );
+  // Fedora's brp scripts are not Debian's: the tree is already as it should be installed.
+  const macros = { ...reproducibleMacros(top, outDir), xcp_tree: staged, __os_install_post: '%{nil}' };
+  await rpmbuildBinary(log, specFile, macros, epoch, `rpmbuild ${desc.name}`);
+  return confine(outDir, rpmFileName(desc.name, desc.version, String(desc.release), 'noarch'), 'a package file name');
+}

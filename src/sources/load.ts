@@ -1,0 +1,34 @@
+import path from 'node:path';
+import Ajv from 'ajv';
+import { PackagingDescription } from './schema';
+import { parseWithPositions, schemaIssues, documentError, readBounded } from '../recipe/document';
+import { displayPath } from '../util/paths';
+import { confine, exists } from '../util/fsutil';
+import { XcpError } from '../errors';
+
+const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+const validate = ajv.compile<PackagingDescription>(PackagingDescription);
+
+export function descriptionFile(tree: string, name: string): string {
+  return path.join(tree, `${name}.pkg.yaml`);
+}
+
+/** Reads and validates <tree>/<name>.pkg.yaml (file:line:col on every problem) and checks that its files exist in the tree. */
+export async function loadDescription(tree: string, name: string, version: string): Promise<PackagingDescription> {
+  const file = descriptionFile(tree, name);
+  const text = await readBounded(file, 'packaging description', 256 * 1024);
+  const parsed = parseWithPositions(text);
+  if (parsed.issues.length) throw documentError(file, 'packaging description', displayPath(file), parsed.issues);
+  const { data, issues, more } = schemaIssues(validate, parsed);
+  if (!data) throw documentError(file, 'packaging description', displayPath(file), issues, more);
+  const problems: string[] = [];
+  if (data.name !== name) problems.push(`${displayPath(file)}: name is "${data.name}", but the recipe's sources: entry is "${name}"`);
+  if (`${data.version}-${data.release}` !== version) problems.push(`${displayPath(file)}: version-release is ${data.version}-${data.release}, but the recipe pins ${version}`);
+  for (const f of data.files) {
+    if (!(await exists(confine(tree, f.source, `the file ${f.source}`)))) problems.push(`${displayPath(file)}: ${f.source} is not in the source tree`);
+  }
+  const dests = [...data.files.map((f) => f.dest), ...(data.links ?? []).map((l) => l.dest)];
+  for (const d of dests.filter((d, i) => dests.indexOf(d) !== i)) problems.push(`${displayPath(file)}: two entries install ${d}`);
+  if (problems.length) throw new XcpError(problems[0], 'invalidInput', problems.slice(1));
+  return data;
+}
