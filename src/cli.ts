@@ -169,6 +169,37 @@ preseed
     else console.log(result.summary);
   });
 
+const kickstart = program.command('kickstart').description('the kickstart of a fedora recipe (kickstart/appliance.ks.hbs), and its validator');
+kickstart
+  .command('render')
+  .argument('<recipe>', 'a fedora recipe with an iso: section')
+  .option('-o, --output <file>', 'write the kickstart here (written whole, or not at all) instead of printing it')
+  .description("render the recipe's kickstart and check it with xcpbuild's kickstart validator")
+  .action(async (recipeArg: string, opts: { output?: string }) => {
+    const { renderKickstart } = await import('./kickstart/render');
+    const text = await renderKickstart((await loadRecipe(recipeArg)).recipe);
+    if (opts.output) {
+      const { writeFileAtomic } = await import('./util/fsutil');
+      await writeFileAtomic(path.resolve(opts.output), text);
+    }
+    if (session.json) session.emit({ ok: true, ...(opts.output ? { file: path.resolve(opts.output) } : { kickstart: text }) });
+    else if (!opts.output) process.stdout.write(text);
+  });
+kickstart
+  .command('check')
+  .argument('<file>', 'a kickstart file')
+  .option('--vg <name>', 'the VM volume group it must create', 'xcp-vms')
+  .option('--package <nvr...>', 'packages %packages must list', [])
+  .description("check a kickstart with xcpbuild's validator (the commands xcpbuild emits); every problem with file:line")
+  .action(async (file: string, opts: { vg: string; package: string[] }) => {
+    const { validateKickstart } = await import('./kickstart/validate');
+    const { readBounded } = await import('./recipe/document');
+    const problems = validateKickstart(await readBounded(path.resolve(file), 'kickstart', 1024 * 1024), { vg: opts.vg, packages: opts.package });
+    if (problems.length) throw new XcpError(`kickstart ${file} is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`, 'invalidInput', problems.map((p) => `${file}:${p.line}: ${p.message}`));
+    if (session.json) session.emit({ ok: true, file });
+    else console.log(`${file}: valid`);
+  });
+
 program
   .command('schema')
   .description('print the recipe JSON Schema (the same definition the validator uses)')

@@ -107,8 +107,8 @@ function checkFamily(recipe: Recipe, doc: Document, lc: LineCounter): RecipeIssu
   if (family === 'fedora') {
     if (!/^[0-9]+$/.test(recipe.target.release)) issues.push(issueAt(doc, lc, ['target', 'release'], `expected a Fedora release number (e.g. 43), found "${recipe.target.release}"`));
     if (recipe.base.priorities.length) issues.push(issueAt(doc, lc, ['base', 'priorities'], 'expected [] for the fedora family: dnf resolves the closure of the pins into an empty installroot; Debian priorities do not apply'));
-    for (const key of ['installer', 'iso', 'bootTest'] as const) {
-      if (recipe[key]) issues.push(issueAt(doc, lc, [key], `the fedora family builds packages and a yum repository; ${key}: (the appliance ISO) is made for debian recipes only so far`));
+    for (const key of ['installer', 'bootTest'] as const) {
+      if (recipe[key]) issues.push(issueAt(doc, lc, [key], `the fedora family installs with Anaconda and a kickstart (iso:); ${key}: is for debian recipes`));
     }
   }
   return issues;

@@ -123,7 +123,7 @@ describe('family rules', () => {
       'archives[0]: expected exactly one of keyring: (a key file) or key: (url and fingerprint)',
       'archives[0].suites: a fedora archive is one yum repository at uri (the directory holding repodata/); suites: is for debian archives',
       'base.priorities: expected [] for the fedora family: dnf resolves the closure of the pins into an empty installroot; Debian priorities do not apply',
-      'bootTest: the fedora family builds packages and a yum repository; bootTest: (the appliance ISO) is made for debian recipes only so far',
+      'bootTest: the fedora family installs with Anaconda and a kickstart (iso:); bootTest: is for debian recipes',
     ]);
   });
 
