@@ -113,15 +113,12 @@ const stageCommands: { name: StageId; summary: string }[] = [
   { name: 'repo', summary: 'publish the signed repository (apt or yum: whole closure, source packages, metapackages) to <out>/<name>/repo' },
   { name: 'image', summary: 'build the target system image from the signed repository (what the installer copies onto the disk)' },
   { name: 'installer', summary: "build the installer environment: the installer's layer over the image, kernel and live-boot initramfs" },
-  { name: 'iso', summary: 'build the hybrid BIOS/UEFI appliance ISO (<name>-<version>-amd64.iso and .sha256)' },
+  { name: 'iso', summary: 'build the hybrid BIOS/UEFI appliance ISO (<name>-<version>-amd64.iso and .sha256); for fedora recipes, remaster --base-iso with the kickstart' },
 ];
 for (const c of stageCommands) {
-  program
-    .command(c.name)
-    .argument('<recipe>', 'recipe path or name')
-    .option('--dry-run', 'show the plan instead of running it', false)
-    .description(c.summary)
-    .action(async (recipeArg: string, opts: { dryRun: boolean }) => runStages(session, recipeArg, c.name, c.name, {}, opts.dryRun));
+  const cmd = program.command(c.name).argument('<recipe>', 'recipe path or name').option('--dry-run', 'show the plan instead of running it', false);
+  if (c.name === 'iso') cmd.option('--base-iso <file>', "fedora recipes: the vendor boot ISO (e.g. Fedora's netinst) to remaster with the recipe's kickstart and repository");
+  cmd.description(c.summary).action(async (recipeArg: string, opts: { dryRun: boolean; baseIso?: string }) => runStages(session, recipeArg, c.name, c.name, opts.baseIso ? { baseIso: opts.baseIso } : {}, opts.dryRun));
 }
 
 program

@@ -8,6 +8,7 @@ import { stageById } from '../stages';
 import { ensureWritableDir, sweepStaging } from '../util/fsutil';
 import { FileLock } from '../util/flock';
 import { onCleanup } from '../util/signals';
+import { familyOf } from '../family';
 import { XcpError } from '../errors';
 import { displayPath } from '../util/paths';
 import { toolVersion } from '../version';
@@ -63,6 +64,11 @@ export async function runStages(session: Session, recipeArg: string, target: Sta
 
 function requireStage(loaded: LoadedRecipe, target: StageId): void {
   const r = loaded.recipe;
+  if (!familyOf(r).appliance) {
+    if (target === 'iso' && !r.iso) throw new XcpError(`recipe ${displayPath(loaded.file)} has no iso: section, so it makes no iso`, 'invalidInput');
+    if (target === 'image' || target === 'installer') throw new XcpError(`the ${r.target.family} family has no ${target} stage: its ISO is a vendor boot ISO remastered with the kickstart (xcpbuild iso --base-iso)`, 'usage');
+    return;
+  }
   if ((target === 'image' && !r.iso) || ((target === 'installer' || target === 'iso') && (!r.iso || !r.installer))) {
     throw new XcpError(`recipe ${displayPath(loaded.file)} has no ${target === 'image' ? 'iso: section' : 'iso: and installer: sections'}, so it makes no ${target}`, 'invalidInput');
   }

@@ -23,6 +23,8 @@ export interface BuildOptions {
   updateLock: boolean;
   /** Download from these URLs instead of the recipe's archive URIs (archive name → URL); the lock is unchanged. */
   mirrors: Record<string, string>;
+  /** A vendor boot ISO to remaster (families without an appliance image of their own: fedora). */
+  baseIso?: string;
 }
 
 export interface BuildContext {

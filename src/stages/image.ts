@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { StageDefinition } from '../plan/types';
-import { applianceOf } from '../family';
+import { applianceOf, familyOf } from '../family';
 import { hashValue, hashTree, sha256, sha256File } from '../util/hash';
 import { templateDir } from '../util/templates';
 import { codeDigest } from '../version';
@@ -22,7 +22,7 @@ export const imageStage: StageDefinition = {
   makes: 'the target system image (squashfs) installed from the signed repository, and its signed sha256',
   deps: ['repo'],
   network: false,
-  enabled: (ctx) => !!ctx.loaded.recipe.iso,
+  enabled: (ctx) => !!ctx.loaded.recipe.iso && !!familyOf(ctx.loaded.recipe).appliance,
   output: (ctx) => stageDir(ctx, 'image'),
   async inputs(ctx) {
     const r = ctx.loaded.recipe;

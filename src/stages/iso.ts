@@ -5,6 +5,21 @@ import { hashValue, hashTree, sha256File } from '../util/hash';
 import { templateDir, projectRoot } from '../util/templates';
 import { codeDigest } from '../version';
 import { buildIso, isoFileName } from '../iso/build-iso';
+import { remasterIso } from '../iso/remaster';
+import { familyOf } from '../family';
+import { BuildContext, Inputs } from '../plan/types';
+
+/** A family without an appliance image of its own remasters a vendor boot ISO with its kickstart. */
+function remasters(ctx: BuildContext): boolean {
+  return !familyOf(ctx.loaded.recipe).appliance;
+}
+
+function baseIsoOf(ctx: BuildContext): string {
+  if (!ctx.options.baseIso) {
+    throw new XcpError(`the ${ctx.loaded.recipe.target.family} family's ISO is a vendor boot ISO remastered with the recipe's kickstart: give it with --base-iso <boot.iso>`, 'usage');
+  }
+  return path.resolve(ctx.options.baseIso);
+}
 import { stageDir, upstream } from './common';
 import { XcpError } from '../errors';
 
@@ -16,8 +31,22 @@ export const isoStage: StageDefinition = {
   network: false,
   enabled: (ctx) => !!ctx.loaded.recipe.iso,
   output: (ctx) => stageDir(ctx, 'iso'),
-  async inputs(ctx) {
+  async inputs(ctx): Promise<Inputs> {
     const r = ctx.loaded.recipe;
+    if (remasters(ctx)) {
+      const base = baseIsoOf(ctx);
+      const st = await fs.stat(base).catch(() => undefined);
+      if (!st?.isFile()) throw new XcpError(`--base-iso: ${base} is not a readable file`, 'usage');
+      return {
+        repo: await upstream(ctx, 'repo'),
+        'base ISO': await sha256File(base),
+        'recipe.iso': hashValue(r.iso ?? null),
+        'recipe.name': hashValue([r.name, r.version, r.target, r.repository.codename, r.metapackages]),
+        'kickstart/': await hashTree(path.join(projectRoot, 'kickstart')),
+        SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
+        'xcpbuild code': codeDigest(['iso/remaster']),
+      };
+    }
     return {
       repo: await upstream(ctx, 'repo'),
       image: await upstream(ctx, 'image'),
@@ -32,7 +61,9 @@ export const isoStage: StageDefinition = {
     };
   },
   async build(ctx, staging) {
-    const iso = await buildIso(ctx, staging, { repoDir: stageDir(ctx, 'repo'), imageDir: stageDir(ctx, 'image'), installerDir: stageDir(ctx, 'installer') });
+    const iso = remasters(ctx)
+      ? await remasterIso(ctx, staging, baseIsoOf(ctx), stageDir(ctx, 'repo'))
+      : await buildIso(ctx, staging, { repoDir: stageDir(ctx, 'repo'), imageDir: stageDir(ctx, 'image'), installerDir: stageDir(ctx, 'installer') });
     ctx.notes.push(`iso: ${path.join(isoStage.output(ctx), path.basename(iso))} (${((await fs.stat(iso)).size / 1048576).toFixed(1)} MiB)`);
   },
   async verify(ctx, dir) {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { xcpbuild, json, projectRoot } from '../helpers/cli';
 import { tempDir, removeDir } from '../helpers/tmp';
+import { buildYumArchive, testFedoraRecipe, copySources } from '../helpers/yum-archive';
 
 jest.setTimeout(1_800_000);
 
@@ -151,6 +152,49 @@ describe('the appliance ISO', () => {
 });
 
 describe('answer files', () => {
+  test("a fedora recipe's ISO remasters a boot ISO (this one, standing in for Fedora's): kickstart, repository and inst.ks= in every BIOS and UEFI entry", () => {
+    const archive = buildYumArchive();
+    const fdir = path.join(dir, 'fedora');
+    require('node:fs').mkdirSync(fdir);
+    copySources(fdir);
+    const file = path.join(fdir, 'xcp-test-fedora.yaml');
+    const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHxcpbuildtestkeyxcpbuildtestkeyxcpbuild00 admin@example.org';
+    const isoSection = `iso:\n  volumeLabel: XCP_TEST_FEDORA\n  publisher: xcpbuild\n  timeout: 5\n  xenCmdline: dom0_mem=1024M\n  dom0Cmdline: console=hvc0\n  vmVolumeGroup: xcp-vms\n  sshAuthorizedKeys:\n    - ${key}\n`;
+    require('node:fs').writeFileSync(file, testFedoraRecipe(`file://${archive.dir}`, archive.key, 'http://xcp.example.org/fedora') + isoSection);
+    const fout = path.join(dir, 'fedora-out');
+    expect(xcpbuild(['lock', file]).code).toBe(0);
+    const missing = xcpbuild(['--out', fout, 'iso', file]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('give it with --base-iso <boot.iso>');
+    const res = xcpbuild(['--json', '--out', fout, 'iso', '--base-iso', iso, file]);
+    expect(`${res.code} ${res.code ? res.stdout : ''}`).toBe('0 ');
+    const remastered = path.join(fout, 'xcp-test-fedora/iso/xcp-test-fedora-1.0.0-amd64.iso');
+    const x = (...args: string[]) => spawnSync('xorriso', ['-indev', remastered, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout;
+    const extract = (f: string) => {
+      const dest = path.join(dir, `remastered-${path.basename(f)}`);
+      spawnSync('xorriso', ['-osirrox', 'on', '-indev', remastered, '-extract', f, dest]);
+      return dest;
+    };
+    const report = x('-report_el_torito', 'plain');
+    expect(report).toMatch(/El Torito img path :\s+1\s+\/isolinux\/isolinux\.bin/);
+    expect(report).toMatch(/El Torito img path :\s+2\s+\/boot\/grub\/efi\.img/);
+    expect(x('-report_system_area', 'plain')).toMatch(/GPT/);
+    const files = x('-find', '/', '-type', 'f', '--');
+    for (const f of ['/ks.cfg', '/repo/repodata/repomd.xml', '/repo/repodata/repomd.xml.asc', '/repo/xcp-test-fedora.repo', '/repo/Packages/x/xcp-full-1.0.0-1.noarch.rpm', '/live/vmlinuz']) expect(files).toContain(`'${f}'`);
+    const ks = extract('/ks.cfg');
+    expect(xcpbuild(['kickstart', 'check', ks, '--package', 'xcp-full-1.0.0-1']).code).toBe(0);
+    expect(readFileSync(ks, 'utf8')).toContain(`sshkey --username=root "${key}"`);
+    const arg = 'inst.ks=hd:LABEL=XCP_BOOKWORM:/ks.cfg';
+    for (const cfg of ['/isolinux/isolinux.cfg', '/boot/grub/grub.cfg']) {
+      const lines = readFileSync(extract(cfg), 'utf8').split('\n').filter((l) => /^\s*(APPEND|linux)\s/.test(l));
+      expect(lines.length).toBe(6);
+      for (const l of lines) expect(l.endsWith(` ${arg}`)).toBe(true);
+    }
+    const efi = extract('/boot/grub/efi.img');
+    expect(spawnSync('mdir', ['-i', efi, '-/', '-b', '::/'], { encoding: 'utf8' }).stdout).toContain('::/EFI/BOOT/BOOTX64.EFI');
+    removeDir(path.dirname(archive.dir));
+  });
+
   test('a complete answer file is valid', () => {
     const res = xcpbuild(['preseed', 'check', path.join(fixtures, 'good.cfg')]);
     expect(res.stderr).toBe('');
