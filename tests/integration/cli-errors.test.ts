@@ -115,7 +115,7 @@ describe('bad input gets a clear error and a meaningful exit code', () => {
   test.each([
     ['a missing argument', ['validate'], /missing required argument 'recipe'/],
     ['an unknown option', ['validate', '--frobnicate', 'xcp-bookworm'], /unknown option '--frobnicate'/],
-    ['an unknown stage', ['plan', '--target', 'bogus', 'xcp-bookworm'], /option '--target <stage>' argument 'bogus' is invalid. Allowed choices are lock, fetch, meta, repo, image, installer, iso/],
+    ['an unknown stage', ['plan', '--target', 'bogus', 'xcp-bookworm'], /option '--target <stage>' argument 'bogus' is invalid. Allowed choices are lock, fetch, build, meta, repo, image, installer, iso/],
     ['a bad firmware', ['boot-test', '--firmware', 'coreboot', path.join(projectRoot, 'package.json')], /--firmware: expected bios, uefi, both or a list such as bios,uefi; found "coreboot"/],
     ['a bad mirror', ['--mirror', 'debian', 'fetch', 'xcp-bookworm'], /--mirror: expected ARCHIVE=URL/],
   ])('%s exits 2', (_what, args, message) => {
