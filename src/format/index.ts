@@ -4,6 +4,7 @@ import { BuildContext } from '../plan/types';
 import { Lock } from '../lock/file';
 import { XcpError } from '../errors';
 import { PackagingDescription } from '../sources/schema';
+import { MetapackageSpec, metapackageSpecs } from './metapackages';
 
 /** The package files this recipe built (build and meta stages) with extension `ext`, sorted. */
 export async function builtPackages(ctx: BuildContext, ext: string): Promise<string[]> {
@@ -42,4 +43,14 @@ export interface PackageFormat {
 export function lockOf(ctx: BuildContext): Lock {
   if (!ctx.lock) throw new XcpError('no lock; run xcpbuild lock', 'invalidInput');
   return ctx.lock;
+}
+
+/** Builds each of the recipe's metapackages with `build`, in a scratch tree under `outDir` removed after. */
+export async function buildEachMetapackage(ctx: BuildContext, outDir: string, build: (spec: MetapackageSpec, work: string) => Promise<unknown>): Promise<void> {
+  const work = path.join(outDir, '.tree');
+  for (const spec of metapackageSpecs(ctx.loaded.recipe)) {
+    ctx.progress(`building ${spec.name} ${spec.version}`);
+    await build(spec, work);
+  }
+  await fs.rm(work, { recursive: true, force: true });
 }

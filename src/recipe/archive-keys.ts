@@ -8,6 +8,7 @@ import { run } from '../util/proc';
 import { XcpError } from '../errors';
 import { writeFileAtomic, mkdirp, exists } from '../util/fsutil';
 import { printable } from '../util/text';
+import { fetchWithRetries } from '../util/http';
 
 /**
  * The file holding an archive's signing key: the recipe's keyring file, or a key given
@@ -42,18 +43,7 @@ export async function archiveKeyFile(loaded: LoadedRecipe, archive: Archive, cac
 
 async function download(url: string, archive: string): Promise<Buffer> {
   if (url.startsWith('file://')) return fs.readFile(decodeURIComponent(new URL(url).pathname));
-  let last = '';
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(30000) });
-      if (res.ok) return Buffer.from(await res.arrayBuffer());
-      last = `HTTP ${res.status}`;
-      if (res.status === 404) break;
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      last = cause?.code ?? cause?.message ?? (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 500 * attempt));
-  }
-  throw new XcpError(`cannot download the key of archive ${archive} from ${url} (3 attempts): ${printable(last, 200)}`, 'network');
+  const got = await fetchWithRetries(url, 'GET');
+  if (got.ok) return Buffer.from(await got.res.arrayBuffer());
+  throw new XcpError(`cannot download the key of archive ${archive} from ${url} (3 attempts): ${printable(got.cause, 200)}`, 'network');
 }

@@ -8,6 +8,7 @@ import { archiveKeyFile } from '../../recipe/archive-keys';
 import { XcpError } from '../../errors';
 import { hashValue } from '../../util/hash';
 import { printable } from '../../util/text';
+import { fetchWithRetries } from '../../util/http';
 import { dnfQuery, evrOf, RpmEntry, YumRepoRef } from '../../format/rpm/dnf';
 import { armoredKey } from '../../format/rpm/rpmkeys';
 import { rpmArch } from '../../format/rpm/rpmbuild';
@@ -112,20 +113,9 @@ async function probe(archive: string, uri: string): Promise<void> {
     if (!(await exists(decodeURIComponent(new URL(url).pathname)))) throw new XcpError(`archive ${archive}: ${url} does not exist`, 'network');
     return;
   }
-  let last = '';
-  for (let attempt = 1; attempt <= 3; attempt++) {
-    try {
-      const res = await fetch(url, { method: 'HEAD', signal: AbortSignal.timeout(30000) });
-      if (res.ok) return;
-      last = `HTTP ${res.status}`;
-      if (res.status === 404) break;
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      last = cause?.code ?? cause?.message ?? (err as Error).message;
-    }
-    await new Promise((r) => setTimeout(r, 500 * attempt));
-  }
-  throw new XcpError(`cannot read the archives (after retries): archive ${archive}: ${url}: ${printable(last, 200)}`, 'network');
+  const got = await fetchWithRetries(url, 'HEAD');
+  if (got.ok) return;
+  throw new XcpError(`cannot read the archives (after retries): archive ${archive}: ${url}: ${printable(got.cause, 200)}`, 'network');
 }
 
 function lockedPackage(p: RpmEntry, release: string): LockedPackage {

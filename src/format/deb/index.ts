@@ -1,8 +1,6 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { PackageFormat, lockOf, builtPackages } from '..';
+import { PackageFormat, lockOf, builtPackages, buildEachMetapackage } from '..';
 import { buildDebPackage } from './source-package';
-import { buildMetapackage, metapackageSpecs } from './metapackage';
+import { buildMetapackage } from './metapackage';
 import { publishAptRepo, checkAptRepo, auditAptRepo } from './apt-repo';
 import { compareDebianVersions } from './version';
 
@@ -16,13 +14,8 @@ export const debFormat: PackageFormat = {
   buildSourcePackage(ctx, desc, tree, outDir, workDir) {
     return buildDebPackage(ctx.log, desc, tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, workDir);
   },
-  async buildMetapackages(ctx, outDir) {
-    const work = path.join(outDir, '.tree');
-    for (const spec of metapackageSpecs(ctx.loaded.recipe)) {
-      ctx.progress(`building ${spec.name} ${spec.version}`);
-      await buildMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work);
-    }
-    await fs.rm(work, { recursive: true, force: true });
+  buildMetapackages(ctx, outDir) {
+    return buildEachMetapackage(ctx, outDir, (spec, work) => buildMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work));
   },
   async publishRepository(ctx, outDir) {
     await publishAptRepo(outDir, {

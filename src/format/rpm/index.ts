@@ -1,8 +1,5 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
-import { PackageFormat, lockOf, builtPackages } from '..';
+import { PackageFormat, lockOf, builtPackages, buildEachMetapackage } from '..';
 import { buildRpmPackage } from './source-package';
-import { metapackageSpecs } from '../metapackages';
 import { buildRpmMetapackage } from './metapackage';
 import { publishYumRepo, checkYumRepo, auditYumRepo } from './yum-repo';
 import { compareEvr } from './version';
@@ -17,13 +14,8 @@ export const rpmFormat: PackageFormat = {
   buildSourcePackage(ctx, desc, tree, outDir, workDir) {
     return buildRpmPackage(ctx.log, desc, tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, workDir);
   },
-  async buildMetapackages(ctx, outDir) {
-    const work = path.join(outDir, '.tree');
-    for (const spec of metapackageSpecs(ctx.loaded.recipe)) {
-      ctx.progress(`building ${spec.name} ${spec.version}`);
-      await buildRpmMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work);
-    }
-    await fs.rm(work, { recursive: true, force: true });
+  buildMetapackages(ctx, outDir) {
+    return buildEachMetapackage(ctx, outDir, (spec, work) => buildRpmMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work));
   },
   async publishRepository(ctx, outDir) {
     const recipe = ctx.loaded.recipe;
