@@ -70,7 +70,11 @@ export async function buildTargetImage(ctx: BuildContext, outDir: string, repoDi
   const metaGroups = new Set(Object.values(recipe.metapackages).flatMap((m) => m.groups));
   await checkInstalled(
     await fs.readFile(packagesFile, 'utf8'),
-    [...lock.packages.map((p) => `${p.name} ${p.version} ${p.architecture}`), ...Object.entries(recipe.metapackages).map(([name, m]) => `${name} ${m.version} all`)],
+    [
+      ...lock.packages.map((p) => `${p.name} ${p.version} ${p.architecture}`),
+      ...Object.entries(recipe.metapackages).map(([name, m]) => `${name} ${m.version} all`),
+      ...Object.entries(recipe.sources ?? {}).map(([name, src]) => `${name} ${src.version} all`),
+    ],
     [
       ...Object.entries(recipe.packages)
         .filter(([g]) => metaGroups.has(g))
