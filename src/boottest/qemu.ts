@@ -37,7 +37,7 @@ export interface QemuResult {
  * to XZ-decompress a kernel it decompresses fine on the next try), so glibc is kept on
  * its SSE code paths.
  */
-export const CPU = 'max,-smap,-rdtscp,-avx,-avx2,-fma,-f16c';
+export const CPU = 'max,-smap,-rdtscp,-avx,-avx2,-fma,-f16c,-pcid,-invpcid';
 
 /**
  * QEMU under TCG (never KVM: it hangs on these machines).
