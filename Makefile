@@ -17,7 +17,7 @@ REPRO_PACKAGES = diffoscope-minimal faketime
 
 SOURCES = $(shell find src -name '*.ts') tsconfig.json
 
-.PHONY: all setup system-deps node-deps build repo iso e2e test test-unit bench chaos repro schema clean
+.PHONY: all setup system-deps node-deps build repo iso e2e nightly test test-unit bench chaos repro schema clean
 
 all: iso
 
@@ -72,6 +72,16 @@ test: setup
 	npx jest --runInBand
 	$(XCPBUILD) --out $(TEST_OUT) --locked iso $(RECIPE)
 	$(XCPBUILD) --out $(TEST_OUT) boot-test --firmware bios,uefi $(TEST_OUT)/$(RECIPE)/iso/$$(ls $(TEST_OUT)/$(RECIPE)/iso | grep '\.iso$$')
+
+# A nightly release of the default recipe: updated lock, dated version, repository and
+# ISO, the boot test (UEFI) as a gate, SBOM, changelog, signed checksums, published
+# under $(PUBLISH)/$(RECIPE)/ with a latest link; the newest $(KEEP) are kept.
+PUBLISH ?= out/releases
+KEEP ?= 7
+nightly: setup
+	$(XCPBUILD) genkey --if-missing
+	$(XCPBUILD) nightly $(RECIPE) --publish $(PUBLISH) --keep $(KEEP)
+	$(XCPBUILD) verify-release $(PUBLISH)/$(RECIPE)/latest
 
 test-unit: build
 	npx tsc -p tests/tsconfig.json

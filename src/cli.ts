@@ -8,6 +8,8 @@ import { runStages, printPlan } from './commands/build';
 import { verifyCommand } from './commands/verify';
 import { genkeyCommand } from './commands/genkey';
 import { bootTestCommand, defaultJobs } from './commands/boot-test';
+import { nightlyCommand } from './commands/nightly';
+import { verifyReleaseCommand } from './commands/verify-release';
 import { loadRecipe } from './recipe/load';
 import { recipeJsonSchema } from './recipe/schema';
 import { defaultCacheDir } from './cache/store';
@@ -71,6 +73,10 @@ Examples:
                                          install the ISO in QEMU and check the running appliance
   xcpbuild verify xcp-bookworm           re-hash the cache and every output against what was built
   xcpbuild genkey                        make a development signing key (~/.config/xcpbuild/keys)
+  xcpbuild nightly xcp-bookworm --publish /srv/nightly
+                                         update, build, boot-test, sign and publish a dated release
+  xcpbuild verify-release /srv/nightly/xcp-bookworm/latest
+                                         check a release's signed checksums and its SBOM
 
 Environment: XCPBUILD_CACHE, XCPBUILD_SIGNING_KEY, XCPBUILD_SIGNING_KEY_PASSPHRASE(_FILE),
   SOURCE_DATE_EPOCH (default: the lock's resolution time).
@@ -151,6 +157,29 @@ program
       'and dom0, and check the toolstack (xl info/list/create, virsh, ovs-vsctl, the VM volume group, package versions)',
   )
   .action(async (isoArg: string, opts) => bootTestCommand(session, isoArg, opts));
+
+program
+  .command('nightly')
+  .argument('<recipe>', 'recipe path or name')
+  .requiredOption('--publish <dir>', 'where releases go: <dir>/<recipe>/<version>/ and <dir>/<recipe>/latest')
+  .option('--keep <n>', 'how many releases to keep (older ones are removed after latest moved)', '7')
+  .option('--firmware <list>', 'the boot test gate: bios, uefi, both, or a list such as bios,uefi', 'uefi')
+  .option('--install-timeout <min>', 'minutes allowed for the boot test\'s unattended install', '90')
+  .option('--boot-timeout <min>', 'minutes allowed for the boot test\'s first boot and checks', '30')
+  .option('--skip-boot-test', 'publish without the boot test gate (release.json says it was skipped)', false)
+  .description(
+    're-resolve the lock against today\'s archives, stamp <version>+nightly.YYYYMMDD (.N for later runs that day), build the repository ' +
+      'and ISO, boot-test the ISO as a gate, then publish the release (ISO, signed repository, lock, SPDX SBOM, CHANGES.md, signed ' +
+      'SHA256SUMS/SHA512SUMS) atomically, move latest to it and keep the newest --keep',
+  )
+  .action(async (recipeArg: string, opts) => nightlyCommand(session, recipeArg, opts));
+
+program
+  .command('verify-release')
+  .argument('<dir>', 'a published release (<publish>/<recipe>/<version> or …/latest)')
+  .option('--keyring <file>', 'the OpenPGP keyring (binary) the checksums must be signed by (default: the key the release carries)')
+  .description('check a release: the signatures of SHA256SUMS and SHA512SUMS, every checksum, and that the SBOM matches the repository\'s indexes')
+  .action(async (dir: string, opts: { keyring?: string }) => verifyReleaseCommand(session, dir, opts));
 
 const preseed = program.command('preseed').description('answer files of the appliance installer');
 preseed

@@ -5,6 +5,9 @@ import { Lock } from '../lock/file';
 import { XcpError } from '../errors';
 import { PackagingDescription } from '../sources/schema';
 import { MetapackageSpec, metapackageSpecs } from './metapackages';
+import { Recipe } from '../recipe/schema';
+import { BuildLog } from '../util/log';
+import { MappedLicense } from '../sbom/license';
 
 /** The package files this recipe built (build and meta stages) with extension `ext`, sorted. */
 export async function builtPackages(ctx: BuildContext, ext: string): Promise<string[]> {
@@ -37,6 +40,37 @@ export interface PackageFormat {
   checkRepository(ctx: BuildContext, dir: string): Promise<void>;
   /** Checks a published repository against its own signed indexes; returns every problem. */
   verifyRepository(ctx: BuildContext, dir: string): Promise<string[]>;
+  /** The repository's signed top index, relative to its root (what the SBOM names the repository by). */
+  repositoryIndex(recipe: Recipe): string;
+  /** Every package a published repository lists (from its indexes, not its files). */
+  listRepository(recipe: Recipe, dir: string, log: BuildLog): Promise<RepositoryEntry[]>;
+  /** The package URL (purl) of a package of `recipe`'s distribution, or of the recipe's own (`ownNamespace`). */
+  purl(recipe: Recipe, p: { name: string; version: string; architecture: string }, ownNamespace?: string): string;
+  /** The changelog entries of a package file newer than `since`, newest first; undefined if it carries none. */
+  changelogSince(log: BuildLog, file: string, name: string, since: string): Promise<ChangelogEntry[] | undefined>;
+  /** The license a package file declares, mapped to an SPDX expression; undefined if it declares none readably. */
+  declaredLicense(log: BuildLog, file: string, name: string): Promise<DeclaredLicense | undefined>;
+}
+
+export interface RepositoryEntry {
+  name: string;
+  version: string;
+  architecture: string;
+  sha256: string;
+  /** The path inside the repository. */
+  file: string;
+}
+
+export interface ChangelogEntry {
+  version: string;
+  date?: string;
+  distribution?: string;
+  text: string;
+}
+
+export interface DeclaredLicense extends MappedLicense {
+  /** The license as the package names it. */
+  declared: string;
 }
 
 /** The lock a format publishes from (read or made by the lock stage before any format runs). */

@@ -101,3 +101,18 @@ export function formatLockDiff(diff: LockDiff, compareVersions: (a: string, b: s
   }
   return lines;
 }
+
+/**
+ * The time of the newest archive state the lock was resolved against (the Date of
+ * the newest InRelease, or the newest repomd.xml revision), in seconds. Two
+ * resolutions against the same archive state give the same time, whatever the clock
+ * says: nightlies take SOURCE_DATE_EPOCH from it.
+ */
+export function archiveStateTime(lock: Lock): number | undefined {
+  let newest: number | undefined;
+  for (const a of lock.archives) {
+    const t = /^\d+$/.test(a.date) ? Number(a.date) : Math.floor(Date.parse(a.date.replace(/ UTC$/, ' GMT')) / 1000);
+    if (Number.isFinite(t) && (newest === undefined || t > newest)) newest = t;
+  }
+  return newest;
+}

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { BuildContext, BuildOptions } from './types';
 import { LoadedRecipe } from '../recipe/load';
-import { readLock } from '../lock/file';
+import { readLock, archiveStateTime } from '../lock/file';
 import { BuildLog } from '../util/log';
 import { ContentStore } from '../cache/store';
 import { TreeCache } from '../cache/trees';
@@ -39,6 +39,8 @@ export async function createContext(loaded: LoadedRecipe, options: BuildOptions,
     sourceDateEpoch() {
       if (envEpoch !== undefined) return envEpoch;
       if (!ctx.lock) throw new XcpError('no lock to take SOURCE_DATE_EPOCH from; run xcpbuild lock', 'invalidInput');
+      const archives = options.epochFrom === 'archive-state' ? archiveStateTime(ctx.lock) : undefined;
+      if (archives !== undefined) return archives;
       return Math.floor(Date.parse(ctx.lock.resolvedAt) / 1000);
     },
     progress() {},

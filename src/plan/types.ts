@@ -23,6 +23,12 @@ export interface BuildOptions {
   updateLock: boolean;
   /** Download from these URLs instead of the recipe's archive URIs (archive name → URL); the lock is unchanged. */
   mirrors: Record<string, string>;
+  /**
+   * Where SOURCE_DATE_EPOCH comes from when the environment does not set it: the
+   * lock's resolution time (default), or the newest archive state it was resolved
+   * against (nightlies: same archives, same bytes, whatever the clock).
+   */
+  epochFrom?: 'resolution' | 'archive-state';
   /** A vendor boot ISO to remaster (families without an appliance image of their own: fedora). */
   baseIso?: string;
 }

@@ -13,6 +13,7 @@ import { confine, copyVerified } from '../../util/fsutil';
 import { deb822Value } from '../../util/text';
 import { parseDeb822 } from './deb822';
 import { sha256File } from '../../util/hash';
+import { RepositoryEntry } from '..';
 
 /** Only strong checksums in the indexes: apt verifies SHA256 and ignores MD5/SHA1. */
 const hashOptions = ['MD5', 'SHA1'].flatMap((h) => ['-o', `APT::FTPArchive::${h}=false`, '-o', `APT::FTPArchive::Release::${h}=false`]);
@@ -231,4 +232,20 @@ export async function auditAptRepo(root: string, recipe: Recipe, log: BuildLog):
     else if (st.size !== Number(p.Size) || (await sha256File(file)) !== p.SHA256) problems.push(`${p.Filename}: does not match Packages (damaged)`);
   }
   return problems;
+}
+
+/** Every package the repository's Packages indexes list (all components, the recipe's architecture). */
+export async function listAptRepo(root: string, recipe: Recipe): Promise<RepositoryEntry[]> {
+  const entries: RepositoryEntry[] = [];
+  for (const component of recipe.repository.components) {
+    const file = path.join(root, 'dists', recipe.repository.codename, component, `binary-${recipe.target.architecture}`, 'Packages');
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const s of parseDeb822(text)) entries.push({ name: s.Package, version: s.Version, architecture: s.Architecture, sha256: s.SHA256, file: s.Filename });
+  }
+  return entries;
 }

@@ -1,10 +1,9 @@
 import { PackageFormat, lockOf, builtPackages, buildEachMetapackage } from '..';
 import { buildDebPackage } from './source-package';
 import { buildMetapackage } from './metapackage';
-import { publishAptRepo, checkAptRepo, auditAptRepo } from './apt-repo';
+import { publishAptRepo, checkAptRepo, auditAptRepo, listAptRepo } from './apt-repo';
+import { debChangelogSince, debDeclaredLicense } from './package-docs';
 import { compareDebianVersions } from './version';
-
-
 
 /** The deb format: dpkg-deb packages and a signed apt repository (apt-ftparchive, gpg). */
 export const debFormat: PackageFormat = {
@@ -37,4 +36,16 @@ export const debFormat: PackageFormat = {
   verifyRepository(ctx, dir) {
     return auditAptRepo(dir, ctx.loaded.recipe, ctx.log);
   },
+  repositoryIndex(recipe) {
+    return `dists/${recipe.repository.codename}/InRelease`;
+  },
+  listRepository(recipe, dir) {
+    return listAptRepo(dir, recipe);
+  },
+  purl(recipe, p, ownNamespace) {
+    const namespace = ownNamespace ?? recipe.target.family;
+    return `pkg:deb/${encodeURIComponent(namespace.toLowerCase())}/${encodeURIComponent(p.name)}@${encodeURIComponent(p.version)}?arch=${encodeURIComponent(p.architecture)}&distro=${encodeURIComponent(recipe.target.release)}`;
+  },
+  changelogSince: debChangelogSince,
+  declaredLicense: debDeclaredLicense,
 };

@@ -4,8 +4,8 @@ import { buildRpmMetapackage } from './metapackage';
 import { publishYumRepo, checkYumRepo, auditYumRepo } from './yum-repo';
 import { compareEvr } from './version';
 import { archiveKeyFile } from '../../recipe/archive-keys';
-
-
+import { evrOf } from './dnf';
+import { rpmChangelogSince, rpmDeclaredLicense } from './package-docs';
 /** The rpm format: rpmbuild packages and a signed yum repository (createrepo_c, rpmsign, gpg). */
 export const rpmFormat: PackageFormat = {
   id: 'rpm',
@@ -39,4 +39,17 @@ export const rpmFormat: PackageFormat = {
   async verifyRepository(ctx, dir) {
     return (await auditYumRepo(dir, ctx.loaded.recipe, ctx.log)).problems;
   },
+  repositoryIndex() {
+    return 'repodata/repomd.xml';
+  },
+  async listRepository(recipe, dir, log) {
+    const { listed } = await auditYumRepo(dir, recipe, log);
+    return listed.map((p) => ({ name: p.name, version: evrOf(p), architecture: p.arch, sha256: p.sha256, file: p.location }));
+  },
+  purl(recipe, p, ownNamespace) {
+    const namespace = ownNamespace ?? recipe.target.family;
+    return `pkg:rpm/${encodeURIComponent(namespace.toLowerCase())}/${encodeURIComponent(p.name)}@${encodeURIComponent(p.version)}?arch=${encodeURIComponent(p.architecture)}&distro=${encodeURIComponent(`${recipe.target.family}-${recipe.target.release}`)}`;
+  },
+  changelogSince: (log, file, _name, since) => rpmChangelogSince(log, file, since),
+  declaredLicense: (log, file) => rpmDeclaredLicense(log, file),
 };

@@ -1,0 +1,121 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { BuildContext } from '../plan/types';
+import { Lock, LockedPackage } from '../lock/file';
+import { familyOf } from '../family';
+import { ContentStore } from '../cache/store';
+import { SigningKey } from '../signing/gpg';
+import { isoFileName } from '../iso/build-iso';
+import { sha256File } from '../util/hash';
+import { writeFileAtomic } from '../util/fsutil';
+import { spdxDocument, SbomPackage, SbomArtifact, packageKey } from '../sbom/spdx';
+import { Changes, changesMarkdown } from './changes';
+import { writeSignedChecksums } from './checksums';
+import { toolVersion } from '../version';
+
+/** What release.json records: everything here is the same for the same inputs (no clock, no timings). */
+export interface ReleaseRecord {
+  recipe: string;
+  version: string;
+  family: string;
+  format: string;
+  sourceDateEpoch: number;
+  previous?: string;
+  files: { iso?: string; repository: string; lock: string; sbom: string; changes: string[]; signingKey: string[] };
+  bootTest: { gate: 'passed' | 'skipped'; firmwares: string[]; rows: { firmware: string; check: string; ok: boolean }[] };
+  changes: { added: number; removed: number; changed: number; cves: string[] };
+  /** The recipe as built (its version stamped), so the release can be checked without the project. */
+  recipeDocument: unknown;
+}
+
+export const RELEASE_JSON = 'release.json';
+export const SBOM_FILE = 'sbom.spdx.json';
+export const KEY_FILES = ['signing-key.asc', 'signing-key.gpg'];
+
+/** Runs `fn` over `items` with at most `n` at a time. */
+async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]);
+  }));
+  return out;
+}
+
+/**
+ * Lays out a release in `dir` (a staging directory): the ISO and its .sha256, the
+ * signed repository, the lock, the public key, the SBOM, CHANGES.md and changes.json,
+ * release.json, and SHA256SUMS/SHA512SUMS with detached signatures over all of it.
+ */
+export async function assembleRelease(
+  ctx: BuildContext,
+  dir: string,
+  opts: { withIso: boolean; changes: Changes; bootTest: ReleaseRecord['bootTest']; key: SigningKey; store: ContentStore },
+): Promise<ReleaseRecord> {
+  const recipe = ctx.loaded.recipe;
+  const lock = ctx.lock as Lock;
+  const format = familyOf(recipe).format;
+  const epoch = ctx.sourceDateEpoch();
+  const repoDir = path.join(dir, 'repo');
+  ctx.progress('copying the repository');
+  await fs.cp(path.join(ctx.outDir, 'repo'), repoDir, { recursive: true, filter: (src) => !path.basename(src).startsWith('.xcpbuild-') });
+  let isoName: string | undefined;
+  if (opts.withIso) {
+    isoName = isoFileName(recipe);
+    ctx.progress(`copying ${isoName}`);
+    for (const f of [isoName, `${isoName}.sha256`]) await fs.copyFile(path.join(ctx.outDir, 'iso', f), path.join(dir, f));
+  }
+  const lockName = `${recipe.name}.lock`;
+  await fs.copyFile(ctx.loaded.lockFile, path.join(dir, lockName));
+  await opts.key.exportPublic(path.join(dir, KEY_FILES[0]), true);
+  await opts.key.exportPublic(path.join(dir, KEY_FILES[1]), false);
+
+  ctx.progress('writing the SBOM (reading each package\'s declared license)');
+  const listed = await format.listRepository(recipe, repoDir, ctx.log);
+  const locked = new Map<string, LockedPackage>();
+  for (const p of [...lock.packages, ...(opts.withIso ? lock.installer ?? [] : [])]) locked.set(packageKey(p), p);
+  const archiveUri = new Map(recipe.archives.map((a) => [a.name, a.uri]));
+  const own = listed.filter((e) => !locked.has(packageKey(e)));
+  const sbomPackages: SbomPackage[] = await pool([...locked.values()], 4, async (p) => ({
+    name: p.name,
+    version: p.version,
+    architecture: p.architecture,
+    sha256: p.sha256,
+    downloadLocation: archiveUri.get(p.archive) ? `${archiveUri.get(p.archive)!.replace(/\/+$/, '')}/${p.filename}` : undefined,
+    source: p.sourceRpm ?? p.source,
+    license: await format.declaredLicense(ctx.log, opts.store.pathOf(p.sha256), p.name),
+    own: false,
+  }));
+  for (const e of own) {
+    sbomPackages.push({ name: e.name, version: e.version, architecture: e.architecture, sha256: e.sha256, license: await format.declaredLicense(ctx.log, path.join(repoDir, e.file), e.name), own: true });
+  }
+  sbomPackages.sort((a, b) => (packageKey(a) < packageKey(b) ? -1 : 1));
+  const inRepo = listed.map(packageKey);
+  const repoIndex = format.repositoryIndex(recipe);
+  const artifacts: SbomArtifact[] = [{ name: `repo/${repoIndex}`, sha256: await sha256File(path.join(repoDir, repoIndex)), purpose: 'ARCHIVE', contains: inRepo }];
+  if (isoName) {
+    const onMedium = [...new Set([...inRepo, ...(lock.installer ?? []).map(packageKey)])];
+    artifacts.push({ name: isoName, sha256: await sha256File(path.join(dir, isoName)), purpose: 'OPERATING_SYSTEM', contains: onMedium });
+  }
+  const sbom = spdxDocument({ recipe, format, version: recipe.version, created: epoch, tool: `xcpbuild-${toolVersion}`, packages: sbomPackages, artifacts });
+  await writeFileAtomic(path.join(dir, SBOM_FILE), JSON.stringify(sbom, null, 2) + '\n');
+
+  await writeFileAtomic(path.join(dir, 'changes.json'), JSON.stringify(opts.changes, null, 2) + '\n');
+  await writeFileAtomic(path.join(dir, 'CHANGES.md'), changesMarkdown(opts.changes));
+  const record: ReleaseRecord = {
+    recipe: recipe.name,
+    version: recipe.version,
+    family: recipe.target.family,
+    format: format.id,
+    sourceDateEpoch: epoch,
+    previous: opts.changes.previous,
+    files: { ...(isoName ? { iso: isoName } : {}), repository: 'repo', lock: lockName, sbom: SBOM_FILE, changes: ['CHANGES.md', 'changes.json'], signingKey: KEY_FILES },
+    bootTest: opts.bootTest,
+    changes: { added: opts.changes.added.length, removed: opts.changes.removed.length, changed: opts.changes.changed.length, cves: opts.changes.cves },
+    recipeDocument: recipe,
+  };
+  await writeFileAtomic(path.join(dir, RELEASE_JSON), JSON.stringify(record, null, 2) + '\n');
+  ctx.progress('signing SHA256SUMS and SHA512SUMS');
+  await writeSignedChecksums(dir, opts.key, epoch);
+  return record;
+}
