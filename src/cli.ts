@@ -147,9 +147,6 @@ program
   .command('boot-test')
   .argument('<iso>', 'the ISO to test (out/<name>/iso/<name>-<version>-amd64.iso)')
   .option('--recipe <recipe>', 'the recipe the ISO was built from (default: from the ISO file name)')
-  .option('--firmware <list>', 'bios, uefi, both, or a list such as bios,uefi', 'both')
-  .option('--install-timeout <min>', 'minutes allowed for the unattended install', '90')
-  .option('--boot-timeout <min>', 'minutes allowed for the first boot and its checks', '30')
   .option('--jobs <n>', 'firmwares tested at the same time (each QEMU is mostly one busy thread)', defaultJobs)
   .option('--reuse-install', 'keep a disk already installed from this same ISO and answer files; only boot it and run the checks', false)
   .description(
@@ -157,15 +154,13 @@ program
       'and dom0, and check the toolstack (xl info/list/create, virsh, ovs-vsctl, the VM volume group, package versions)',
   )
   .action(async (isoArg: string, opts) => bootTestCommand(session, isoArg, opts));
+withBootTestOptions(program.commands.find((c) => c.name() === 'boot-test')!, 'both');
 
 program
   .command('nightly')
   .argument('<recipe>', 'recipe path or name')
   .requiredOption('--publish <dir>', 'where releases go: <dir>/<recipe>/<version>/ and <dir>/<recipe>/latest')
   .option('--keep <n>', 'how many releases to keep (older ones are removed after latest moved)', '7')
-  .option('--firmware <list>', 'the boot test gate: bios, uefi, both, or a list such as bios,uefi', 'uefi')
-  .option('--install-timeout <min>', 'minutes allowed for the boot test\'s unattended install', '90')
-  .option('--boot-timeout <min>', 'minutes allowed for the boot test\'s first boot and checks', '30')
   .option('--skip-boot-test', 'publish without the boot test gate (release.json says it was skipped)', false)
   .description(
     're-resolve the lock against today\'s archives, stamp <version>+nightly.YYYYMMDD (.N for later runs that day), build the repository ' +
@@ -173,6 +168,7 @@ program
       'SHA256SUMS/SHA512SUMS) atomically, move latest to it and keep the newest --keep',
   )
   .action(async (recipeArg: string, opts) => nightlyCommand(session, recipeArg, opts));
+withBootTestOptions(program.commands.find((c) => c.name() === 'nightly')!, 'uefi');
 
 program
   .command('verify-release')
@@ -232,6 +228,14 @@ program
   .action(() => {
     process.stdout.write(JSON.stringify(recipeJsonSchema(), null, 2) + '\n');
   });
+
+/** The options of a boot test run, shared by boot-test and nightly (its gate). */
+function withBootTestOptions(cmd: Command, firmware: string): void {
+  cmd
+    .option('--firmware <list>', 'bios, uefi, both, or a list such as bios,uefi', firmware)
+    .option('--install-timeout <min>', 'minutes allowed for the unattended install', '90')
+    .option('--boot-timeout <min>', 'minutes allowed for the first boot and its checks', '30');
+}
 
 function keyName(v: string): string {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(v)) throw new XcpError(`--name: expected a file name (letters, digits, . _ -), found "${printable(v)}"`, 'usage');

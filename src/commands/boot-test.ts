@@ -25,7 +25,7 @@ export function parseFirmwares(value: string): ('bios' | 'uefi')[] {
   return [...new Set(list)] as ('bios' | 'uefi')[];
 }
 
-function positiveNumber(value: string, option: string): number {
+export function positiveNumber(value: string, option: string): number {
   const n = Number(value);
   if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new XcpError(`${option}: expected a positive number, found "${printable(value)}"`, 'usage');
   return n;

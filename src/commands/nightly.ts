@@ -2,7 +2,7 @@ import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { Session } from './session';
 import { lockOutput } from './build';
-import { parseFirmwares } from './boot-test';
+import { parseFirmwares, positiveNumber } from './boot-test';
 import { loadRecipe, LoadedRecipe } from '../recipe/load';
 import { readLock } from '../lock/file';
 import { createContext } from '../plan/context';
@@ -31,12 +31,6 @@ export interface NightlyOpts {
   bootTimeout: string;
 }
 
-function minutes(value: string, option: string): number {
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !(n > 0)) throw new XcpError(`${option}: expected a positive number of minutes, found "${printable(value)}"`, 'usage');
-  return n * 60000;
-}
-
 /**
  * One nightly: re-resolve the lock against today's archives, stamp the version,
  * build the repository and the ISO, boot-test it as a gate, then publish the release
@@ -47,8 +41,8 @@ export async function nightlyCommand(session: Session, recipeArg: string, opts: 
   const keep = Number(opts.keep);
   if (!/^\d+$/.test(opts.keep) || keep < 1) throw new XcpError(`--keep: expected a whole number of 1 or more, found "${printable(opts.keep)}"`, 'usage');
   const firmwares = parseFirmwares(opts.firmware);
-  const installTimeoutMs = minutes(opts.installTimeout, '--install-timeout');
-  const bootTimeoutMs = minutes(opts.bootTimeout, '--boot-timeout');
+  const installTimeoutMs = positiveNumber(opts.installTimeout, '--install-timeout') * 60000;
+  const bootTimeoutMs = positiveNumber(opts.bootTimeout, '--boot-timeout') * 60000;
   const loaded = await loadRecipe(recipeArg);
   const recipe = loaded.recipe;
   const family = familyOf(recipe);
@@ -91,7 +85,7 @@ export async function nightlyCommand(session: Session, recipeArg: string, opts: 
     for (const n of ctx.notes) say(n);
     const buildSeconds = (Date.now() - started) / 1000;
 
-    const bootTest: ReleaseRecord['bootTest'] = { gate: 'skipped', firmwares: [], rows: [] };
+    const bootTest: ReleaseRecord['bootTest'] = { gate: withIso ? 'skipped' : 'no-iso', firmwares: [], rows: [] };
     let bootReports: unknown[] = [];
     const bootStarted = Date.now();
     if (withIso && !opts.skipBootTest) {

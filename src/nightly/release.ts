@@ -22,7 +22,7 @@ export interface ReleaseRecord {
   sourceDateEpoch: number;
   previous?: string;
   files: { iso?: string; repository: string; lock: string; sbom: string; changes: string[]; signingKey: string[] };
-  bootTest: { gate: 'passed' | 'skipped'; firmwares: string[]; rows: { firmware: string; check: string; ok: boolean }[] };
+  bootTest: { gate: 'passed' | 'skipped' | 'no-iso'; firmwares: string[]; rows: { firmware: string; check: string; ok: boolean }[] };
   changes: { added: number; removed: number; changed: number; cves: string[] };
   /** The recipe as built (its version stamped), so the release can be checked without the project. */
   recipeDocument: unknown;
