@@ -48,6 +48,7 @@ export async function runStages(session: Session, recipeArg: string, target: Sta
   try {
     const results = await execute(ctx, target, renderer);
     const seconds = (Date.now() - started) / 1000;
+    for (const n of ctx.notes) log.line(`note: ${n}`);
     if (session.json) {
       session.emit({ ok: true, recipe: loaded.recipe.name, target, seconds, stages: results, notes: ctx.notes });
     } else {

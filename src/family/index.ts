@@ -1,7 +1,7 @@
 import { Recipe } from '../recipe/schema';
 import { BuildContext } from '../plan/types';
 import { Lock } from '../lock/file';
-import { PackageFormat } from '../format';
+import { PackageFormat, PackageBuilder } from '../format';
 import { XcpError } from '../errors';
 import { debian } from './debian';
 import { fedora } from './fedora';
@@ -17,6 +17,8 @@ export interface DistroFamily {
   resolveLock(ctx: BuildContext, inputs: Record<string, string>): Promise<Lock>;
   /** Checks fetched files beyond their sha256 (e.g. RPM signatures against the recipe's keys); returns every problem. */
   checkFetched?(ctx: BuildContext, files: { path: string; label: string; archive: string }[]): Promise<string[]>;
+  /** Where the recipe's source packages are built (a clean root, or the host), and the module that decides it. */
+  packageBuilder: { module: string; make(ctx: BuildContext): Promise<PackageBuilder> };
   /** How the family makes the appliance, if it does. */
   appliance?: Appliance;
 }

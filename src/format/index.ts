@@ -30,8 +30,12 @@ export interface PackageFormat {
   /** The module (under src/) that implements this format: its code is an input of the stages it runs. */
   module: string;
   compareVersions(a: string, b: string): number;
-  /** Builds one source package (a packaging description and its tree) into `outDir`; returns the file. */
-  buildSourcePackage(ctx: BuildContext, desc: PackagingDescription, tree: string, outDir: string, workDir: string): Promise<string>;
+  /**
+   * Builds one source package (a packaging description and its tree) into `outDir`;
+   * returns the file. Everything the build tool reads and writes is laid out under
+   * `workDir`, and the tool runs through `builder` (a clean root, or the host).
+   */
+  buildSourcePackage(ctx: BuildContext, desc: PackagingDescription, tree: string, outDir: string, workDir: string, builder: PackageBuilder): Promise<string>;
   /** Builds the recipe's metapackages into `outDir`. */
   buildMetapackages(ctx: BuildContext, outDir: string): Promise<void>;
   /** Lays out, indexes and signs the repository of the locked closure plus the packages built by this recipe (builtPackages). */
@@ -50,6 +54,15 @@ export interface PackageFormat {
   changelogSince(log: BuildLog, file: string, name: string, since: string): Promise<ChangelogEntry[] | undefined>;
   /** The license a package file declares, mapped to an SPDX expression; undefined if it declares none readably. */
   declaredLicense(log: BuildLog, file: string, name: string): Promise<DeclaredLicense | undefined>;
+}
+
+/** Where package build tools run: the family decides (a clean root made from the lock, or the host). */
+export interface PackageBuilder {
+  /** What ran and where, for the build notes. */
+  describe: string;
+  /** Runs `cmd args`; every path it uses is under `workDir`, which is all of the project it sees. */
+  run(cmd: string, args: string[], opts: { workDir: string; env: Record<string, string>; purpose: string }): Promise<void>;
+  dispose(): Promise<void>;
 }
 
 export interface RepositoryEntry {

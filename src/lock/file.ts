@@ -17,7 +17,7 @@ const validateLock = ajv.compile<Lock>(Lock);
 /** Every file the lock names, each once: what fetch downloads. */
 export function allLockedFiles(lock: Lock): LockedPackage[] {
   const seen = new Map<string, LockedPackage>();
-  for (const p of [...lock.packages, ...(lock.installer ?? []), ...(lock.test ?? [])]) if (!seen.has(p.sha256)) seen.set(p.sha256, p);
+  for (const p of [...lock.packages, ...(lock.installer ?? []), ...(lock.test ?? []), ...(lock.build ?? [])]) if (!seen.has(p.sha256)) seen.set(p.sha256, p);
   return [...seen.values()];
 }
 
@@ -29,6 +29,7 @@ export function serializeLock(lock: Lock): string {
   const sorted: Lock = { ...lock, packages: sortPackages(lock.packages) };
   if (lock.installer) sorted.installer = sortPackages(lock.installer);
   if (lock.test) sorted.test = sortPackages(lock.test);
+  if (lock.build) sorted.build = sortPackages(lock.build);
   return JSON.stringify(sorted, null, 2) + '\n';
 }
 

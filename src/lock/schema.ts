@@ -62,6 +62,7 @@ export const Lock = Type.Object(
     packages: Closure('the install closure of the target system'),
     installer: Type.Optional(Closure('the packages of the installer environment')),
     test: Type.Optional(Closure('test-only packages the boot test installs (never in the production image)')),
+    build: Type.Optional(Closure("the clean build root of the recipe's source packages: Priority required plus buildRoot.packages, resolved on its own")),
     note: Type.Optional(Line('a free comment', 500)),
   },
   { additionalProperties: false, description: 'an xcpbuild lock' },

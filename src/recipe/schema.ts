@@ -118,6 +118,19 @@ export const BootTest = Type.Object(
   { additionalProperties: false, description: 'what xcpbuild boot-test needs besides the appliance; the lock pins these too' },
 );
 
+export const BuildRoot = Type.Object(
+  {
+    packages: Type.Array(Name('a package name'), {
+      maxItems: 100,
+      description: "what the build root has besides the archive's Priority: required set (build dependencies of the recipe's sources)",
+    }),
+  },
+  {
+    additionalProperties: false,
+    description: "the clean root the recipe's source packages are built in (debian family): made afresh for each build from the lock's build closure, offline",
+  },
+);
+
 export const Iso = Type.Object(
   {
     volumeLabel: Type.String({ pattern: '^[A-Z0-9_]{1,32}$', description: 'the ISO volume label: up to 32 of A-Z, 0-9 and _' }),
@@ -184,6 +197,7 @@ export const Recipe = Type.Object(
     installer: Type.Optional(Installer),
     iso: Type.Optional(Iso),
     bootTest: Type.Optional(BootTest),
+    buildRoot: Type.Optional(BuildRoot),
   },
   { additionalProperties: false, description: 'an xcpbuild recipe' },
 );
@@ -195,6 +209,7 @@ export type Metapackage = Static<typeof Metapackage>;
 export type Installer = Static<typeof Installer>;
 export type Iso = Static<typeof Iso>;
 export type BootTest = Static<typeof BootTest>;
+export type BuildRoot = Static<typeof BuildRoot>;
 export type Source = Static<typeof Source>;
 
 /** The JSON Schema document shipped for editors. */

@@ -43,21 +43,27 @@ export const buildStage: StageDefinition = {
       'recipe.target': hashValue(r.target),
       [`templates/${format.id}`]: await hashTree(templateDir(format.id)),
       SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
-      'xcpbuild code': codeDigest([format.module, 'sources/load']),
+      'build root': hashValue(ctx.lock?.build ?? null),
+      'xcpbuild code': codeDigest([format.module, 'sources/load', familyOf(r).packageBuilder.module]),
     };
   },
   async build(ctx, staging) {
-    const format = familyOf(ctx.loaded.recipe).format;
+    const family = familyOf(ctx.loaded.recipe);
+    const format = family.format;
     const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-build-'));
+    const builder = await family.packageBuilder.make(ctx);
     try {
       for (const [name, src] of Object.entries(ctx.loaded.recipe.sources ?? {})) {
         ctx.progress(`building ${name} ${src.version} (${format.id})`);
         const tree = await sourceTree(ctx, name, src, scratch);
         const desc = await loadDescription(tree, name, src.version);
-        const file = await format.buildSourcePackage(ctx, desc, tree, staging, path.join(scratch, 'work'));
-        ctx.notes.push(`build: ${path.basename(file)} from ${src.path ?? src.url} (${format.id === 'rpm' ? 'rpmbuild' : 'dpkg-deb'} in a fresh staging tree; the package has no compile step, so no build root or build dependencies were needed)`);
+        const work = path.join(scratch, 'work', name);
+        await fs.mkdir(work, { recursive: true });
+        const file = await format.buildSourcePackage(ctx, desc, tree, staging, work, builder);
+        ctx.notes.push(`build: ${path.basename(file)} from ${src.path ?? src.url}: ${format.id === 'rpm' ? 'rpmbuild' : 'dpkg-deb'} ran ${builder.describe}`);
       }
     } finally {
+      await builder.dispose();
       await fs.rm(scratch, { recursive: true, force: true });
     }
   },

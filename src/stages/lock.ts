@@ -26,6 +26,7 @@ export const lockStage: StageDefinition = {
       'recipe.packages': hashValue(r.packages),
       'recipe.installer': hashValue(r.installer ?? null),
       'recipe.bootTest': hashValue(r.bootTest ?? null),
+      ...(Object.keys(r.sources ?? {}).length ? { 'recipe.buildRoot': hashValue(r.buildRoot ?? null) } : {}),
       'archive keyrings': hashValue(keyrings),
     };
   },
@@ -44,7 +45,7 @@ export const lockStage: StageDefinition = {
       }
       const family = familyOf(ctx.loaded.recipe);
       const lock = await family.resolveLock(ctx, inputs);
-      const closures = ['packages', 'installer', 'test'] as const;
+      const closures = ['packages', 'installer', 'test', 'build'] as const;
       const diffs = closures.map((c) => diffClosures(old?.[c] ?? [], lock[c] ?? []));
       // resolvedAt is the outputs' default SOURCE_DATE_EPOCH: it moves only when what the
       // outputs are made of (the target and installer closures) changed, not the test closure.
@@ -59,7 +60,8 @@ export const lockStage: StageDefinition = {
       closures.slice(1).forEach((c, i) => {
         const list = lock[c];
         if (!list) return;
-        ctx.notes.push(`lock: ${c === 'installer' ? 'installer environment' : 'boot-test closure'}: ${list.length} packages`);
+        const what: Record<string, string> = { installer: 'installer environment', test: 'boot-test closure', build: 'clean build root' };
+        ctx.notes.push(`lock: ${what[c]}: ${list.length} packages`);
         if (old) ctx.notes.push(...formatLockDiff(diffs[i + 1], family.format.compareVersions).map((l) => `${c} ${l}`));
       });
     },

@@ -8,6 +8,7 @@ interface LockFile {
   packages: { sha256: string; filename: string; archive: string }[];
   installer?: { sha256: string; filename: string; archive: string }[];
   test?: { sha256: string; filename: string; archive: string }[];
+  build?: { sha256: string; filename: string; archive: string }[];
 }
 
 export interface Mirror {
@@ -33,7 +34,7 @@ export async function startMirror(): Promise<Mirror> {
   const lock = JSON.parse(readFileSync(defaultRecipe.replace(/\.yaml$/, '.lock'), 'utf8')) as LockFile;
   const dir = tempDir('mirror');
   chmodSync(dir, 0o755);
-  for (const p of [...lock.packages, ...(lock.installer ?? []), ...(lock.test ?? [])]) {
+  for (const p of [...lock.packages, ...(lock.installer ?? []), ...(lock.test ?? []), ...(lock.build ?? [])]) {
     const dest = path.join(dir, p.archive, p.filename);
     if (existsSync(dest)) continue;
     mkdirSync(path.dirname(dest), { recursive: true });

@@ -22,6 +22,7 @@ const lock = JSON.parse(readFileSync(defaultRecipe.replace(/\.yaml$/, '.lock'), 
   packages: { name: string; sha256: string; filename: string }[];
   installer?: { sha256: string }[];
   test?: { sha256: string }[];
+  build?: { sha256: string }[];
 };
 
 function build(target = 'repo', extra: string[] = []) {
@@ -65,7 +66,7 @@ test('published pool files are copies, not hard links into the cache', () => {
 test('verify hashes every locked file, the installer closure included, and every output', () => {
   const res = xcpbuild(['--json', '--cache', cache, '--out', out, 'verify', defaultRecipe]);
   const doc = json<{ ok: boolean; lockedFiles: number; outputs: { stage: string; ok: boolean }[] }>(res);
-  const all = new Set([...lock.packages, ...(lock.installer ?? []), ...(lock.test ?? [])].map((p) => p.sha256));
+  const all = new Set([...lock.packages, ...(lock.installer ?? []), ...(lock.test ?? []), ...(lock.build ?? [])].map((p) => p.sha256));
   expect(doc).toMatchObject({ ok: true, lockedFiles: all.size });
   expect(doc.outputs.map((o) => o.stage)).toEqual(['build', 'meta', 'repo']);
 });
@@ -102,7 +103,7 @@ test('a cache entry with one byte flipped (size and mtime kept) is caught when i
   expect(readdirSync(out + '/xcp-bookworm').filter((n) => n.startsWith('.staging'))).toEqual([]);
   const again = build();
   expect(again.code).toBe(0);
-  expect(json<{ notes: string[] }>(again).notes).toContain(`fetch: 1 file(s) downloaded (${(statSync(entry).size / 1048576).toFixed(1)} MiB), ${new Set([...lock.packages, ...(lock.installer ?? []), ...(lock.test ?? [])].map((p) => p.sha256)).size - 1} already cached`);
+  expect(json<{ notes: string[] }>(again).notes).toContain(`fetch: 1 file(s) downloaded (${(statSync(entry).size / 1048576).toFixed(1)} MiB), ${new Set([...lock.packages, ...(lock.installer ?? []), ...(lock.test ?? []), ...(lock.build ?? [])].map((p) => p.sha256)).size - 1} already cached`);
 });
 
 test('a full disk is one line naming the path (exit 6), the log ends with it, and nothing half-written is left', () => {

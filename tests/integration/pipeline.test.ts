@@ -59,6 +59,17 @@ describe('recipe → lock → fetch → meta → repo', () => {
     expect(readFileSync(path.join(repo, 'xcp-bookworm.sources'), 'utf8')).toContain('Signed-By: /usr/share/keyrings/xcp-bookworm-archive-keyring.gpg');
   });
 
+  test("the source package was built in a clean root made from the lock's build closure, not on the host", () => {
+    const r = build('build');
+    expect(statuses(r).build).toBe('up-to-date');
+    const lock = JSON.parse(readFileSync(recipe.replace('.yaml', '.lock'), 'utf8')) as { build?: { name: string }[] };
+    expect(lock.build?.map((p) => p.name)).toEqual(expect.arrayContaining(['dpkg', 'base-files', 'tar']));
+    const logs = readdirSync(path.join(out, 'xcp-bookworm', 'logs')).map((f) => readFileSync(path.join(out, 'xcp-bookworm', 'logs', f), 'utf8')).join('\n');
+    // dpkg-deb wrote its output at the path the work directory has inside the root.
+    expect(logs).toContain("dpkg-deb: building package 'xcp-host' in '/build/out/xcp-host_1.0.0-1_all.deb'");
+    expect(logs).toMatch(/build: xcp-host_1\.0\.0-1_all\.deb from .*: dpkg-deb ran in a clean root .*\(\d+ packages: Priority required\)/);
+  });
+
   test('InRelease and Release.gpg verify against the exported keyring, and no private key is in the output', () => {
     const repo = path.join(out, 'xcp-bookworm', 'repo');
     const keyring = path.join(repo, 'xcp-bookworm-archive-keyring.gpg');
@@ -117,8 +128,8 @@ describe('recipe → lock → fetch → meta → repo', () => {
     const fetch = r.stages.find((s) => s.id === 'fetch')!;
     expect(fetch.status).toBe('built');
     expect(fetch.reasons).toEqual(['1 cached file(s) missing or changed']);
-    const lockFile = JSON.parse(readFileSync(recipe.replace('.yaml', '.lock'), 'utf8')) as { packages: { sha256: string }[]; installer?: { sha256: string }[]; test?: { sha256: string }[] };
-    const files = new Set([...lockFile.packages, ...(lockFile.installer ?? []), ...(lockFile.test ?? [])].map((p) => p.sha256)).size;
+    const lockFile = JSON.parse(readFileSync(recipe.replace('.yaml', '.lock'), 'utf8')) as { packages: { sha256: string }[]; installer?: { sha256: string }[]; test?: { sha256: string }[]; build?: { sha256: string }[] };
+    const files = new Set([...lockFile.packages, ...(lockFile.installer ?? []), ...(lockFile.test ?? []), ...(lockFile.build ?? [])].map((p) => p.sha256)).size;
     expect(r.notes).toContain(`fetch: 1 file(s) downloaded (2.2 MiB), ${files - 1} already cached`);
     const sum = spawnSync('sha256sum', [file], { encoding: 'utf8' }).stdout.split(' ')[0];
     expect(sum).toBe(victim.sha256);

@@ -72,6 +72,15 @@ async function resolveWith(ctx: BuildContext, inputs: Record<string, string>, so
     ctx.progress('resolving the boot-test closure');
     test = await delta('bootTest', recipe.bootTest.packages);
   }
+  let build: LockedPackage[] | undefined;
+  if (Object.keys(recipe.sources ?? {}).length) {
+    // Its own root, not a layer: the archive's required set and the build dependencies.
+    ctx.progress('resolving the clean build root');
+    const names = (recipe.buildRoot?.packages ?? []).map((name, i) => ({ name, where: `buildRoot.packages[${i}]`, version: '' }));
+    const missing = names.filter((n) => !index.has(n.name)).map((n) => `${n.where}: no package named "${n.name}" in the recipe's archives`);
+    if (missing.length) throw new XcpError(`${missing.length} build root package(s) are not available: ${missing[0]}`, 'resolution', missing.slice(1));
+    build = await resolveClosure(apt, ctx.log, sources, index, ['required'], names);
+  }
   const archives: LockedArchive[] = [];
   for (const rel of await apt.releases(sources)) {
     if (archives.some((a) => a.name === rel.archive && a.suite === rel.suite)) continue;
@@ -87,6 +96,7 @@ async function resolveWith(ctx: BuildContext, inputs: Record<string, string>, so
     packages,
     ...(installer ? { installer } : {}),
     ...(test ? { test } : {}),
+    ...(build ? { build } : {}),
   };
 }
 

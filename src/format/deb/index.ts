@@ -10,8 +10,8 @@ export const debFormat: PackageFormat = {
   id: 'deb',
   module: 'format/deb/index',
   compareVersions: compareDebianVersions,
-  buildSourcePackage(ctx, desc, tree, outDir, workDir) {
-    return buildDebPackage(ctx.log, desc, tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, workDir);
+  buildSourcePackage(ctx, desc, tree, outDir, workDir, builder) {
+    return buildDebPackage(builder, desc, tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, workDir);
   },
   buildMetapackages(ctx, outDir) {
     return buildEachMetapackage(ctx, outDir, (spec, work) => buildMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work));

@@ -2,8 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Recipe } from '../../recipe/schema';
-import { BuildLog } from '../../util/log';
-import { run } from '../../util/proc';
+import { PackageBuilder } from '..';
 import { render, templateDir } from '../../util/templates';
 import { confine } from '../../util/fsutil';
 import { PackagingDescription } from '../../sources/schema';
@@ -17,7 +16,7 @@ import { rfc2822, treeBytes, normalizeTree } from './tree';
  * files it lists, conffiles for /etc, copyright and changelog; dpkg-deb with fixed
  * modes, owners and times. Returns the file.
  */
-export async function buildDebPackage(log: BuildLog, desc: PackagingDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
+export async function buildDebPackage(builder: PackageBuilder, desc: PackagingDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
   const tpl = path.join(templateDir('deb'), 'package');
   const root = confine(workDir, desc.name, 'a package name');
   await fs.rm(root, { recursive: true, force: true });
@@ -41,7 +40,11 @@ export async function buildDebPackage(log: BuildLog, desc: PackagingDescription,
   await fs.writeFile(path.join(root, 'DEBIAN/control'), control);
   const executables = new Set(entries.filter((e) => e.kind === 'file' && e.mode === 0o755).map((e) => path.join(root, e.dest)));
   await normalizeTree(root, epoch, (f) => executables.has(f));
-  const out = confine(outDir, debFileName(desc.name, version, 'all'), 'a package file name');
-  await run(log, 'dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, out], { env: { SOURCE_DATE_EPOCH: String(epoch) }, purpose: `dpkg-deb building ${desc.name}` });
+  const fileName = debFileName(desc.name, version, 'all');
+  const built = confine(path.join(workDir, 'out'), fileName, 'a package file name');
+  await fs.mkdir(path.dirname(built), { recursive: true });
+  await builder.run('dpkg-deb', ['--root-owner-group', '-Zxz', '--build', root, built], { workDir, env: { SOURCE_DATE_EPOCH: String(epoch) }, purpose: `dpkg-deb building ${desc.name}` });
+  const out = confine(outDir, fileName, 'a package file name');
+  await fs.copyFile(built, out);
   return out;
 }

@@ -11,8 +11,8 @@ export const rpmFormat: PackageFormat = {
   id: 'rpm',
   module: 'format/rpm/index',
   compareVersions: compareEvr,
-  buildSourcePackage(ctx, desc, tree, outDir, workDir) {
-    return buildRpmPackage(ctx.log, desc, tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, workDir);
+  buildSourcePackage(ctx, desc, tree, outDir, workDir, builder) {
+    return buildRpmPackage(builder, desc, tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, workDir);
   },
   buildMetapackages(ctx, outDir) {
     return buildEachMetapackage(ctx, outDir, (spec, work) => buildRpmMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work));

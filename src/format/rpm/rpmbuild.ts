@@ -36,9 +36,10 @@ export function defineArgs(macros: Record<string, string>): string[] {
 }
 
 /** rpmbuild -bb of one spec; SOURCE_DATE_EPOCH and a fixed locale and time zone so the result is the same anywhere. */
+export function rpmbuildEnv(epoch: number): Record<string, string> {
+  return { SOURCE_DATE_EPOCH: String(epoch), TZ: 'UTC', LC_ALL: 'C.UTF-8' };
+}
+
 export async function rpmbuildBinary(log: BuildLog, spec: string, macros: Record<string, string>, epoch: number, purpose: string): Promise<void> {
-  await run(log, 'rpmbuild', [...defineArgs(macros), '-bb', spec], {
-    env: { SOURCE_DATE_EPOCH: String(epoch), TZ: 'UTC', LC_ALL: 'C.UTF-8' },
-    purpose,
-  });
+  await run(log, 'rpmbuild', [...defineArgs(macros), '-bb', spec], { env: rpmbuildEnv(epoch), purpose });
 }

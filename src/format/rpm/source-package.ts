@@ -1,20 +1,20 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Recipe } from '../../recipe/schema';
-import { BuildLog } from '../../util/log';
 import { render, templateDir } from '../../util/templates';
 import { confine } from '../../util/fsutil';
 import { PackagingDescription } from '../../sources/schema';
 import { stageInstallTree } from '../../sources/stage-tree';
 import { normalizeTree } from '../deb/tree';
 import { changelogDate, rpmFileName } from './metapackage';
-import { reproducibleMacros, rpmbuildBinary } from './rpmbuild';
+import { reproducibleMacros, defineArgs, rpmbuildEnv } from './rpmbuild';
+import { PackageBuilder } from '..';
 
 /**
  * Builds a packaging description as a noarch RPM: the files it lists, laid out by
  * xcpbuild and copied by %install; /etc files are %config(noreplace). Returns the file.
  */
-export async function buildRpmPackage(log: BuildLog, desc: PackagingDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
+export async function buildRpmPackage(builder: PackageBuilder, desc: PackagingDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
   const top = confine(workDir, desc.name, 'a package name');
   await fs.rm(top, { recursive: true, force: true });
   for (const d of ['SOURCES', 'SPECS', 'BUILD', 'BUILDROOT']) await fs.mkdir(path.join(top, d), { recursive: true });
@@ -32,7 +32,11 @@ export async function buildRpmPackage(log: BuildLog, desc: PackagingDescription,
     await render(path.join(tpl, 'package/package.spec.hbs'), { ...common, homepage: desc.homepage, description: desc.description, requires: desc.depends.rpm, files, changelogDate: changelogDate(epoch) }),
   );
   // Fedora's brp scripts are not Debian's: the tree is already as it should be installed.
-  const macros = { ...reproducibleMacros(top, outDir), xcp_tree: staged, __os_install_post: '%{nil}' };
-  await rpmbuildBinary(log, specFile, macros, epoch, `rpmbuild ${desc.name}`);
-  return confine(outDir, rpmFileName(desc.name, desc.version, String(desc.release), 'noarch'), 'a package file name');
+  const rpmDir = path.join(workDir, 'out');
+  const macros = { ...reproducibleMacros(top, rpmDir), xcp_tree: staged, __os_install_post: '%{nil}' };
+  await builder.run('rpmbuild', [...defineArgs(macros), '-bb', specFile], { workDir, env: rpmbuildEnv(epoch), purpose: `rpmbuild ${desc.name}` });
+  const fileName = rpmFileName(desc.name, desc.version, String(desc.release), 'noarch');
+  const out = confine(outDir, fileName, 'a package file name');
+  await fs.copyFile(confine(rpmDir, fileName, 'a package file name'), out);
+  return out;
 }
