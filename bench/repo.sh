@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Times lock, fetch, meta and repo: cold (empty cache, no outputs), warm (cache
-# full, outputs removed) and no-op (nothing changed). Prints one table.
+# Times lock, fetch, build (the clean build root), meta and repo: cold (empty cache,
+# no outputs), warm (cache full, outputs removed) and no-op (nothing changed). Prints
+# one table.
 # Usage: bench/repo.sh [recipe-name]   (uses a private cache and output directory)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=${1:-xcp-bookworm}
 work=$(mktemp -d /tmp/xcpbuild-bench-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-cp "recipes/$recipe.yaml" "recipes/$recipe.lock" "$work/"
-r="$work/$recipe.yaml"
+# The recipe's source trees (sources: path: ../sources/…) must stay beside it.
+mkdir -p "$work/recipes"
+cp -r sources "$work/"
+cp "recipes/$recipe.yaml" "recipes/$recipe.lock" "$work/recipes/"
+r="$work/recipes/$recipe.yaml"
 export XCPBUILD_CACHE="$work/cache"
 out="$work/out"
 x() { node dist/cli.js --json --out "$out" "$@" > "$work/last.json" || { cat "$work/last.json"; exit 1; }; }
@@ -24,6 +28,11 @@ res[fetch,cold]=$(t x --locked fetch "$r")
 rm -rf "$out/$recipe/fetch"
 res[fetch,warm]=$(t x --locked fetch "$r")
 res[fetch,noop]=$(t x --locked fetch "$r")
+# build: cold = the pristine build root is made (mmdebstrap); warm = it is restored from the tree cache
+res[build,cold]=$(t x --locked build "$r")
+rm -rf "$out/$recipe/build"
+res[build,warm]=$(t x --locked build "$r")
+res[build,noop]=$(t x --locked build "$r")
 # meta
 res[meta,cold]=$(t x --locked meta "$r")
 rm -rf "$out/$recipe/meta"
@@ -36,10 +45,10 @@ rm -rf "$out"
 res[repo,warm]=$(t x --locked repo "$r")
 res[repo,noop]=$(t x --locked repo "$r")
 
-read -r n mib < <(node -e "const l=JSON.parse(require('fs').readFileSync('$work/$recipe.lock','utf8'));console.log(l.packages.length,(l.packages.reduce((s,p)=>s+p.size,0)/1048576).toFixed(1))")
+read -r n mib < <(node -e "const l=JSON.parse(require('fs').readFileSync('$work/recipes/$recipe.lock','utf8'));console.log(l.packages.length,(l.packages.reduce((s,p)=>s+p.size,0)/1048576).toFixed(1))")
 echo "xcpbuild bench: $recipe ($n packages, $mib MiB), $(nproc) cores"
 printf '%-6s %12s %12s %12s\n' stage cold warm no-op
-for s in lock fetch meta repo; do
+for s in lock fetch build meta repo; do
   printf '%-6s %9d ms %9d ms %9d ms\n' "$s" "${res[$s,cold]}" "${res[$s,warm]}" "${res[$s,noop]}"
 done
 echo "targets: warm repo <= 10 s, no-op <= 1 s"
