@@ -106,7 +106,8 @@ test('a build killed during the image\'s mmdebstrap leaves no mounts and no proc
   const run = startXcpbuild(['--locked', '--cache', cache, '--out', out, ...mirror.args, 'image', defaultRecipe]);
   const logDir = path.join(out, 'xcp-bookworm/logs');
   const logFile = () => (existsSync(logDir) ? readdirSync(logDir).filter((f) => f.includes(`-${run.pid}-`)).map((f) => path.join(logDir, f))[0] : undefined);
-  await waitForText(logFile, /\$ mmdebstrap /, 180_000);
+  // The image's mmdebstrap (from the signed repository), not the clean build root's, which runs earlier.
+  await waitForText(logFile, /\$ mmdebstrap .*signed-by=/, 300_000);
   // Well into the chroot phase, with /proc, /sys and /dev mounted in the root being made.
   await new Promise((r) => setTimeout(r, 25_000));
   expect(spawnSync('pgrep', ['-f', 'dpkg|apt-get'], { encoding: 'utf8' }).stdout.trim()).not.toBe('');
@@ -124,4 +125,28 @@ test('a build killed during the image\'s mmdebstrap leaves no mounts and no proc
   // The next build of any image tree removes what the killed one left.
   await new TreeCache(cache).obtain('image', '0'.repeat(64), async () => undefined, () => undefined);
   expect(readdirSync(treesDir).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
+});
+
+test('a build killed inside the clean build root leaves no mounts and no processes; the next build succeeds', async () => {
+  const cache = path.join(dir, 'br-cache');
+  const out = path.join(dir, 'br-out');
+  expect(build(cache, out, 'fetch').code).toBe(0);
+  const run = startXcpbuild(['--locked', '--cache', cache, '--out', out, ...mirror.args, 'build', defaultRecipe]);
+  const logDir = path.join(out, 'xcp-bookworm/logs');
+  const logFile = () => (existsSync(logDir) ? readdirSync(logDir).filter((f) => f.includes(`-${run.pid}-`)).map((f) => path.join(logDir, f))[0] : undefined);
+  await waitForText(logFile, /\$ mmdebstrap --mode=root --variant=custom/, 180_000);
+  await new Promise((r) => setTimeout(r, 15_000));
+  run.kill('SIGKILL');
+  await run.done;
+  await new Promise((r) => setTimeout(r, 1000));
+  const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' }).stdout.split('\n').filter((m) => m.includes('mmdebstrap') || m.startsWith(cache) || m.startsWith(out));
+  expect(mounts).toEqual([]);
+  // Everything in the build's PID namespace dies with it (a zombie may wait a moment to be reaped).
+  const live = () => spawnSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /mmdebstrap|dpkg-deb/.test(l) && !l.startsWith('Z'));
+  for (let i = 0; i < 20 && live().length; i++) await new Promise((r) => setTimeout(r, 500));
+  expect(live()).toEqual([]);
+  const again = build(cache, out, 'build');
+  expect(again.code).toBe(0);
+  expect(readdirSync(path.join(out, 'xcp-bookworm/build')).filter((f) => f.endsWith('.deb'))).toEqual(['xcp-host_1.0.0-1_all.deb']);
+  removeDir(cache);
 });
