@@ -43,7 +43,7 @@ export async function runStages(session: Session, recipeArg: string, target: Sta
   onCleanup(() => ctx.dispose());
   // The signing key is checked before any stage runs, not after fetch and meta did their work.
   if ((await stagesThatRun(ctx, target)).includes('repo')) await ctx.signingKey();
-  const renderer: RendererChoice = session.json ? 'silent' : session.opts().verbose || !process.stderr.isTTY ? 'simple' : 'default';
+  const renderer = rendererFor(session);
   const started = Date.now();
   try {
     const results = await execute(ctx, target, renderer);
@@ -61,6 +61,11 @@ export async function runStages(session: Session, recipeArg: string, target: Sta
   } finally {
     await ctx.dispose();
   }
+}
+
+/** Progress as the session wants it: none with --json, plain lines when verbose or not on a terminal. */
+export function rendererFor(session: Session): RendererChoice {
+  return session.json ? 'silent' : session.opts().verbose || !process.stderr.isTTY ? 'simple' : 'default';
 }
 
 function requireStage(loaded: LoadedRecipe, target: StageId): void {

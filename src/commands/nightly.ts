@@ -1,12 +1,12 @@
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { Session } from './session';
-import { lockOutput } from './build';
+import { lockOutput, rendererFor } from './build';
 import { parseFirmwares, positiveNumber } from './boot-test';
 import { loadRecipe, LoadedRecipe } from '../recipe/load';
 import { readLock } from '../lock/file';
 import { createContext } from '../plan/context';
-import { execute, RendererChoice } from '../plan/engine';
+import { execute } from '../plan/engine';
 import { familyOf } from '../family';
 import { XcpError } from '../errors';
 import { checkedPath } from '../util/env';
@@ -79,9 +79,8 @@ export async function nightlyCommand(session: Session, recipeArg: string, opts: 
   onCleanup(() => ctx.dispose());
   try {
     const key = await ctx.signingKey();
-    const renderer: RendererChoice = session.json ? 'silent' : session.opts().verbose || !process.stderr.isTTY ? 'simple' : 'default';
     const target = withIso ? 'iso' : 'repo';
-    const stages = await execute(ctx, target, renderer);
+    const stages = await execute(ctx, target, rendererFor(session));
     for (const n of ctx.notes) say(n);
     const buildSeconds = (Date.now() - started) / 1000;
 

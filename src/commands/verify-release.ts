@@ -7,14 +7,11 @@ import { exists } from '../util/fsutil';
 import { displayPath } from '../util/paths';
 import { BuildLog } from '../util/log';
 import { readBounded } from '../recipe/document';
-import { Recipe } from '../recipe/schema';
+import { isRecipe } from '../recipe/load';
 import { familyOf } from '../family';
 import { verifyChecksums } from '../nightly/checksums';
 import { RELEASE_JSON, SBOM_FILE, KEY_FILES, ReleaseRecord } from '../nightly/release';
 import { packageKey } from '../sbom/spdx';
-import Ajv from 'ajv';
-
-const validateRecipe = new Ajv({ allErrors: false, strict: false }).compile<Recipe>(Recipe);
 
 interface SpdxPackage {
   SPDXID: string;
@@ -46,7 +43,7 @@ export async function verifyReleaseCommand(session: Session, dirArg: string, opt
   }
   let sbomPackages = 0;
   if (record) {
-    if (!validateRecipe(record.recipeDocument)) problems.push(`${RELEASE_JSON}: recipeDocument is not a valid recipe`);
+    if (!isRecipe(record.recipeDocument)) problems.push(`${RELEASE_JSON}: recipeDocument is not a valid recipe`);
     else {
       const recipe = record.recipeDocument;
       const format = familyOf(recipe).format;

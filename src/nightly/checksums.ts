@@ -63,6 +63,12 @@ export async function writeSignedChecksums(root: string, key: SigningKey, epoch:
 export async function verifyChecksums(root: string, keyring: string, log: BuildLog): Promise<string[]> {
   const problems: string[] = [];
   const present = new Set(await releaseFiles(root));
+  // Both sum files name the same files: each is read once, for both digests.
+  const known = new Map<string, Promise<Record<'sha256' | 'sha512', string>>>();
+  const digestsOf = (full: string) => {
+    if (!known.has(full)) known.set(full, digests(full));
+    return known.get(full)!;
+  };
   for (const s of SUM_FILES) {
     const file = path.join(root, s.file);
     let text: string;
@@ -92,7 +98,7 @@ export async function verifyChecksums(root: string, keyring: string, log: BuildL
       const st = await fs.lstat(full).catch(() => undefined);
       if (!st) problems.push(`${rel}: listed in ${s.file} but missing`);
       else if (!st.isFile()) problems.push(`${rel}: not a regular file`);
-      else if ((await digests(full))[s.algorithm] !== m[1]) problems.push(`${rel}: ${s.algorithm} does not match ${s.file} (damaged or changed)`);
+      else if ((await digestsOf(full))[s.algorithm] !== m[1]) problems.push(`${rel}: ${s.algorithm} does not match ${s.file} (damaged or changed)`);
     }
     for (const rel of present) if (!listed.has(rel)) problems.push(`${rel}: in the release but not in ${s.file}`);
   }

@@ -24,6 +24,11 @@ export const MAX_RECIPE_BYTES = 1024 * 1024;
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
 const validateRecipe = ajv.compile<Recipe>(Recipe);
 
+/** True if `value` is a valid recipe document (no positions: for recipes that come as JSON, e.g. in a release). */
+export function isRecipe(value: unknown): value is Recipe {
+  return validateRecipe(value);
+}
+
 /** Resolves `xcp-bookworm` or `recipes/xcp-bookworm.yaml` to a recipe file. */
 export function resolveRecipePath(arg: string, cwd = process.cwd()): string {
   if (/[\u0000-\u001f]/.test(arg)) throw new XcpError(`recipe argument "${printable(arg)}" has control characters`, 'usage');

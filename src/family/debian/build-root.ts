@@ -8,20 +8,16 @@ import { templateDir } from '../../util/templates';
 import { confine, copyVerified } from '../../util/fsutil';
 import { XcpError } from '../../errors';
 import { hashValue } from '../../util/hash';
+import { shellQuote } from '../../util/text';
 
 const MOUNT = '/build';
 const ROOT_TAR = 'root.tar';
 
-/** A word for /bin/sh: single-quoted, so nothing in it is interpreted. */
-function shellWord(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /**
- * Package builds in a clean root: for each build, mmdebstrap makes a fresh root from
- * exactly the lock's build closure (local .deb files from the cache, no archive, no
- * network), the work directory is bind-mounted at /build, and the build tool runs
- * there. The root is thrown away afterwards.
+ * Package builds in a clean root. mmdebstrap makes a pristine root once from exactly
+ * the lock's build closure (local .deb files from the cache, no archive, no network),
+ * kept in the tree cache; each build unpacks it into a fresh root, bind-mounts the work
+ * directory at /build and runs the build tool there. That root is thrown away afterwards.
  */
 export async function cleanRootBuilder(ctx: BuildContext): Promise<PackageBuilder> {
   const lock = ctx.lock;
@@ -35,37 +31,44 @@ export async function cleanRootBuilder(ctx: BuildContext): Promise<PackageBuilde
   const sourceLine = `deb file://${noIndex} ${recipe.target.release} main`;
   const base = ['--mode=root', '--variant=custom', '--skip=update,check/empty', `--architectures=${recipe.target.architecture}`];
   const key = hashValue({ closure: closure.map((p) => p.sha256), architecture: recipe.target.architecture, release: recipe.target.release });
-  const tree = await ctx.trees().obtain(
-    'build-root',
-    key,
-    async (dir) => {
-      ctx.progress(`making the clean build root (${closure.length} packages)`);
-      const store = await ctx.store();
-      const debs = path.join(tmp, 'debs');
-      await fs.mkdir(debs);
-      for (const p of closure) {
-        if (!(await store.looksIntact(p.sha256, p.size))) throw new XcpError(`${p.name} ${p.version} (build root) is not in the cache; run xcpbuild fetch`, 'build');
-        await copyVerified(store.pathOf(p.sha256), confine(debs, path.basename(p.filename), `the lock's filename for ${p.name}`), p.sha256, p.size, `${p.name} ${p.version}`);
-      }
-      const files = (await fs.readdir(debs)).sort().map((f) => `--include=${path.join(debs, f)}`);
-      await run(
-        ctx.log,
-        'mmdebstrap',
-        // The automount hook binds the package files into the root so the chrooted dpkg can read them.
-        [...base, '--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount', ...files, recipe.target.release, path.join(dir, ROOT_TAR), sourceLine],
-        { env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()) }, purpose: 'making the clean build root (mmdebstrap)', isolate: true },
-      );
-    },
-    (holder) => ctx.progress(`waiting for ${holder} (the same build root is being made)`),
-  );
+  // The temporary directory goes with the builder's dispose, or here if no builder comes of it.
+  const tree = await ctx
+    .trees()
+    .obtain(
+      'build-root',
+      key,
+      async (dir) => {
+        ctx.progress(`making the clean build root (${closure.length} packages)`);
+        const store = await ctx.store();
+        const debs = path.join(tmp, 'debs');
+        await fs.mkdir(debs);
+        for (const p of closure) {
+          if (!(await store.looksIntact(p.sha256, p.size))) throw new XcpError(`${p.name} ${p.version} (build root) is not in the cache; run xcpbuild fetch`, 'build');
+          await copyVerified(store.pathOf(p.sha256), confine(debs, path.basename(p.filename), `the lock's filename for ${p.name}`), p.sha256, p.size, `${p.name} ${p.version}`);
+        }
+        const files = (await fs.readdir(debs)).sort().map((f) => `--include=${path.join(debs, f)}`);
+        await run(
+          ctx.log,
+          'mmdebstrap',
+          // The automount hook binds the package files into the root so the chrooted dpkg can read them.
+          [...base, '--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount', ...files, recipe.target.release, path.join(dir, ROOT_TAR), sourceLine],
+          { env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()) }, purpose: 'making the clean build root (mmdebstrap)', isolate: true },
+        );
+      },
+      (holder) => ctx.progress(`waiting for ${holder} (the same build root is being made)`),
+    )
+    .catch(async (err: unknown) => {
+      await fs.rm(tmp, { recursive: true, force: true });
+      throw err;
+    });
   return {
     describe: `in a clean root unpacked afresh from a root made by mmdebstrap from the lock's build closure (${closure.length} packages: Priority required${recipe.buildRoot?.packages.length ? ` + ${recipe.buildRoot.packages.join(', ')}` : ''}); mock is not used (not installed here)`,
     async run(cmd, args, opts) {
       // The work directory's paths, wherever they appear in an argument (rpmbuild's --define values too), as seen inside the root.
       const workDirPath = new RegExp(`${opts.workDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=/|$|\\s)`, 'g');
       const inside = (a: string) => a.replace(workDirPath, MOUNT);
-      const env = Object.entries(opts.env).filter(([k]) => k !== 'SOURCE_DATE_EPOCH').map(([k, v]) => `${k}=${shellWord(v)}`);
-      await fs.writeFile(path.join(opts.workDir, 'build.sh'), `exec /usr/bin/env ${env.join(' ')} ${[cmd, ...args.map(inside)].map(shellWord).join(' ')}\n`);
+      const env = Object.entries(opts.env).filter(([k]) => k !== 'SOURCE_DATE_EPOCH').map(([k, v]) => `${k}=${shellQuote(v)}`);
+      await fs.writeFile(path.join(opts.workDir, 'build.sh'), `exec /usr/bin/env ${env.join(' ')} ${[cmd, ...args.map(inside)].map(shellQuote).join(' ')}\n`);
       const hooks = templateDir('build-root');
       await run(
         ctx.log,
