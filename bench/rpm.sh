@@ -2,7 +2,8 @@
 # RPM side figures (issue 11): the metapackages and xcp-host as RPMs, the yum repository
 # (rpmsign, createrepo_c, repomd.xml signature, the dnf/rpmkeys self-check), and the
 # admin's dnf install into an empty installroot from the served repository.
-#   cold  = no outputs (packages in the cache)   warm = outputs removed, cache kept
+#   cold  = no outputs (packages in the cache; the clean build root made by mmdebstrap)
+#   warm  = outputs removed, cache kept (the build root unpacked from the tree cache)
 #   no-op = nothing changed
 # The upstream archive is the tests' one: tests/fixtures/rpm built by rpmbuild, signed,
 # indexed, served by nginx on 127.0.0.1. Usage: bench/rpm.sh
@@ -52,6 +53,10 @@ archives:
 base: { priorities: [] }
 sources:
   xcp-host: { version: 1.0.0-1, path: xcp-host }
+buildRoot:
+  archives:
+    - { name: debian-build-root, uri: "http://deb.debian.org/debian", suites: [bookworm], components: [main], keyring: /usr/share/keyrings/debian-archive-keyring.gpg }
+  packages: [rpm]
 packages:
   xen:
     - { name: xcptest-xen-runtime, version: 4.17.7-1.fc99 }
@@ -77,6 +82,6 @@ mkdir -p "$work/reposdir"
 cp "$work/out/xcp-bench/repo/xcp-bench.repo" "$work/reposdir/"
 install=$(ms dnf -y -q --installroot "$work/root" --releasever 99 --disableplugin='*' --setopt=reposdir="$work/reposdir" --setopt=cachedir="$work/dnfcache" --setopt=skip_if_unavailable=0 install xenserver-core xcp-full)
 echo "xcpbuild RPM bench: $(nproc) cores, $(ls "$work/out/xcp-bench/repo/Packages/x" | wc -l) packages in the yum repository"
-echo "lock (dnf resolve): $(sec "$lock")"
+echo "lock (dnf resolve + apt resolve of the build root): $(sec "$lock")"
 echo "meta + build + repo: cold $(sec "$cold") ($stages), warm $(sec "$warm"), no-op $(sec "$noop")"
 echo "dnf install xenserver-core xcp-full (gpgcheck, repo_gpgcheck, empty installroot): $(sec "$install")"

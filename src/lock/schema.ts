@@ -37,7 +37,7 @@ export const LockedPackage = Type.Object(
 
 export const LockedArchive = Type.Object(
   {
-    name: Name('the name of a recipe archive'),
+    name: Name('the name of a recipe archive (archives: or buildRoot.archives:)'),
     uri: Url('the archive URL'),
     suite: Type.String({ maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9./_-]*$', description: 'a suite' }),
     inRelease: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'the sha256 of the InRelease file (apt archives)' })),

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import Ajv from 'ajv';
 import { LineCounter, Document } from 'yaml';
-import { Recipe } from './schema';
+import { Recipe, Archive } from './schema';
 import { XcpError, describeSystemError } from '../errors';
 import { DocIssue, parseWithPositions, schemaIssues, documentError, readBounded, nodeAt, positionOf, keyPathOf, sortIssues } from './document';
 import { displayPath } from '../util/paths';
@@ -101,14 +101,31 @@ function checkReferences(recipe: Recipe, doc: Document, lc: LineCounter): Recipe
 function checkFamily(recipe: Recipe, doc: Document, lc: LineCounter): RecipeIssue[] {
   const issues: RecipeIssue[] = [];
   const family = recipe.target.family;
-  recipe.archives.forEach((a, i) => {
-    if (!a.keyring === !a.key) issues.push(issueAt(doc, lc, ['archives', String(i)], 'expected exactly one of keyring: (a key file) or key: (url and fingerprint)'));
-    if (family === 'debian' && a.key) issues.push(issueAt(doc, lc, ['archives', String(i), 'key'], 'a debian archive names its keyring file (keyring:); key: by URL is for fedora archives'));
+  const checkArchive = (a: Archive, at: string[], kind: 'debian' | 'fedora') => {
+    if (!a.keyring === !a.key) issues.push(issueAt(doc, lc, at, 'expected exactly one of keyring: (a key file) or key: (url and fingerprint)'));
+    if (kind === 'debian' && a.key) issues.push(issueAt(doc, lc, [...at, 'key'], 'a debian archive names its keyring file (keyring:); key: by URL is for fedora archives'));
     for (const key of ['suites', 'components'] as const) {
-      if (family === 'debian' && !a[key]) issues.push(issueAt(doc, lc, ['archives', String(i)], `expected ${key}: in a debian archive (e.g. ${key === 'suites' ? '[bookworm]' : '[main]'})`));
-      if (family === 'fedora' && a[key]) issues.push(issueAt(doc, lc, ['archives', String(i), key], `a fedora archive is one yum repository at uri (the directory holding repodata/); ${key}: is for debian archives`));
+      if (kind === 'debian' && !a[key]) issues.push(issueAt(doc, lc, at, `expected ${key}: in a debian archive (e.g. ${key === 'suites' ? '[bookworm]' : '[main]'})`));
+      if (kind === 'fedora' && a[key]) issues.push(issueAt(doc, lc, [...at, key], `a fedora archive is one yum repository at uri (the directory holding repodata/); ${key}: is for debian archives`));
     }
+  };
+  recipe.archives.forEach((a, i) => checkArchive(a, ['archives', String(i)], family));
+  // The build root is a Debian root whatever the family: its archives are debian archives.
+  const buildArchives = recipe.buildRoot?.archives ?? [];
+  buildArchives.forEach((a, i) => checkArchive(a, ['buildRoot', 'archives', String(i)], 'debian'));
+  const archiveNames = new Map<string, string>();
+  [...recipe.archives.map((a, i) => [a.name, 'archives', i] as const), ...buildArchives.map((a, i) => [a.name, 'buildRoot.archives', i] as const)].forEach(([name, section, i]) => {
+    const other = archiveNames.get(name);
+    if (other) issues.push(issueAt(doc, lc, [...section.split('.'), String(i), 'name'], `archive name "${name}" is already used by ${other}; the lock names archives by name`));
+    else archiveNames.set(name, `${section}[${i}]`);
   });
+  if (Object.keys(recipe.sources ?? {}).length && family === 'fedora') {
+    if (!buildArchives.length) {
+      issues.push(issueAt(doc, lc, recipe.buildRoot ? ['buildRoot'] : ['sources'], "expected buildRoot: with archives: (a Debian archive) and packages: [rpm]: a fedora recipe's sources are built by rpmbuild in a clean Debian root"));
+    } else if (!recipe.buildRoot!.packages.includes('rpm')) {
+      issues.push(issueAt(doc, lc, ['buildRoot', 'packages'], 'expected rpm among the build root packages: rpmbuild runs in the build root'));
+    }
+  }
   if (family === 'fedora') {
     if (!/^[0-9]+$/.test(recipe.target.release)) issues.push(issueAt(doc, lc, ['target', 'release'], `expected a Fedora release number (e.g. 43), found "${recipe.target.release}"`));
     if (recipe.base.priorities.length) issues.push(issueAt(doc, lc, ['base', 'priorities'], 'expected [] for the fedora family: dnf resolves the closure of the pins into an empty installroot; Debian priorities do not apply'));
@@ -133,7 +150,8 @@ async function checkFiles(recipe: Recipe, dir: string, text: string): Promise<Re
     const st = await fs.stat(tree).catch(() => undefined);
     if (!st?.isDirectory()) issues.push(issueAt(parsed.doc, parsed.lc, ['sources', name, 'path'], `expected a directory, found ${tree} (${st ? 'not a directory' : 'missing'})`));
   }
-  for (const [i, archive] of recipe.archives.entries()) {
+  const archives = [...recipe.archives.map((a, i) => [a, ['archives', String(i)]] as const), ...(recipe.buildRoot?.archives ?? []).map((a, i) => [a, ['buildRoot', 'archives', String(i)]] as const)];
+  for (const [archive, at] of archives) {
     if (!archive.keyring) continue;
     const keyring = path.resolve(dir, archive.keyring);
     try {
@@ -141,7 +159,7 @@ async function checkFiles(recipe: Recipe, dir: string, text: string): Promise<Re
       if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
       await fs.access(keyring);
     } catch (err) {
-      issues.push(issueAt(parsed.doc, parsed.lc, ['archives', String(i), 'keyring'], `expected a readable keyring file, found ${keyring} (${describeSystemError(err)})`));
+      issues.push(issueAt(parsed.doc, parsed.lc, [...at, 'keyring'], `expected a readable keyring file, found ${keyring} (${describeSystemError(err)})`));
     }
   }
   return issues;
@@ -150,6 +168,11 @@ async function checkFiles(recipe: Recipe, dir: string, text: string): Promise<Re
 /** The absolute path of a source tree given by path:. */
 export function sourceTreePath(loaded: LoadedRecipe, treePath: string): string {
   return path.resolve(loaded.dir, treePath);
+}
+
+/** Every archive the recipe names: its own, then its build root's. */
+export function allArchives(recipe: Recipe): Archive[] {
+  return [...recipe.archives, ...(recipe.buildRoot?.archives ?? [])];
 }
 
 /** The absolute keyring path of an archive. */

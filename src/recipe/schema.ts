@@ -120,6 +120,14 @@ export const BootTest = Type.Object(
 
 export const BuildRoot = Type.Object(
   {
+    archives: Type.Optional(
+      Type.Array(Archive, {
+        minItems: 1,
+        maxItems: 20,
+        description:
+          "the Debian archives the build root is made from (suites, components and keyring as in a debian recipe): a fedora recipe names one, since rpmbuild runs in a clean Debian root (mock is not in Debian); a debian recipe may leave it out and use its own archives",
+      }),
+    ),
     packages: Type.Array(Name('a package name'), {
       maxItems: 100,
       description: "what the build root has besides the archive's Priority: required set (build dependencies of the recipe's sources)",
@@ -127,7 +135,7 @@ export const BuildRoot = Type.Object(
   },
   {
     additionalProperties: false,
-    description: "the clean root the recipe's source packages are built in (debian family): made afresh for each build from the lock's build closure, offline",
+    description: "the clean root the recipe's source packages are built in: a Debian root made by mmdebstrap from the lock's build closure, unpacked afresh for each build, offline",
   },
 );
 

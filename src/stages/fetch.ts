@@ -9,6 +9,7 @@ import { requireLock, closureDigest, stageDir } from './common';
 import { writeFileAtomic, mkdirp } from '../util/fsutil';
 import { readStamp } from '../plan/stamp';
 import { promises as fs } from 'node:fs';
+import { allArchives } from '../recipe/load';
 
 const RECORD = 'fetched.json';
 
@@ -51,7 +52,7 @@ export const fetchStage: StageDefinition = {
     async run(ctx, inputs) {
       const lock = requireLock(ctx);
       const store = await ctx.store();
-      const uris = new Map(ctx.loaded.recipe.archives.map((a) => [a.name, (ctx.options.mirrors[a.name] ?? a.uri).replace(/\/+$/, '')]));
+      const uris = new Map(allArchives(ctx.loaded.recipe).map((a) => [a.name, (ctx.options.mirrors[a.name] ?? a.uri).replace(/\/+$/, '')]));
       const items = allLockedFiles(lock).map((p) => {
         const base = uris.get(p.archive);
         if (!base) throw new XcpError(`the lock names archive "${p.archive}" (for ${p.name}), which the recipe does not have; run xcpbuild lock`, 'invalidInput');

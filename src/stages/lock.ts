@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import { StageDefinition } from '../plan/types';
 import { familyOf } from '../family';
 import { readLock, writeLock, diffClosures, formatLockDiff } from '../lock/file';
-import { keyringPath } from '../recipe/load';
+import { keyringPath, allArchives } from '../recipe/load';
 import { hashValue, sha256 } from '../util/hash';
 import { XcpError } from '../errors';
 import { displayPath } from '../util/paths';
@@ -18,7 +18,8 @@ export const lockStage: StageDefinition = {
   async inputs(ctx) {
     const r = ctx.loaded.recipe;
     const keyrings: string[] = [];
-    for (const a of r.archives) keyrings.push(a.keyring ? sha256(await fs.readFile(keyringPath(ctx.loaded, a.keyring))) : `fingerprint ${a.key!.fingerprint}`);
+    // The build root's archives come after the recipe's, so a recipe without them keeps its inputs.
+    for (const a of allArchives(r)) keyrings.push(a.keyring ? sha256(await fs.readFile(keyringPath(ctx.loaded, a.keyring))) : `fingerprint ${a.key!.fingerprint}`);
     return {
       'recipe.target': hashValue(r.target),
       'recipe.archives': hashValue(r.archives),

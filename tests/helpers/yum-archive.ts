@@ -91,6 +91,14 @@ ${xen}
     - { name: xcptest-toolstack, version: "1:2.1.0-1.fc99" }
 sources:
   xcp-host: { version: 1.0.0-1, path: xcp-host }
+buildRoot:
+  archives:
+    - name: debian-build-root
+      uri: http://deb.debian.org/debian
+      suites: [bookworm]
+      components: [main]
+      keyring: /usr/share/keyrings/debian-archive-keyring.gpg
+  packages: [rpm]
 metapackages:
   xenserver-core:
     version: 1.0.0

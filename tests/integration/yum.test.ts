@@ -113,6 +113,15 @@ describe('the rpm family: lock → fetch → meta → repo → dnf install', () 
     const res = run(['--locked', '--out', path.join(dir, 'out'), 'repo', mainRecipe]);
     expect(res.code).toBe(0);
     repo = path.join(dir, 'out/xcp-test-fedora/repo');
+    // rpmbuild ran inside the clean Debian root made from the lock's build closure, not on the host
+    const lock = JSON.parse(readFileSync(mainRecipe.replace('.yaml', '.lock'), 'utf8')) as LockJson & { build?: { name: string; archive: string }[] };
+    expect(lock.build?.map((p) => p.name)).toEqual(expect.arrayContaining(['rpm', 'dpkg', 'base-files']));
+    expect(new Set(lock.build?.map((p) => p.archive))).toEqual(new Set(['debian-build-root']));
+    expect(lock.archives.map((a) => a.name)).toEqual(['upstream', 'debian-build-root']);
+    const logDir = path.join(dir, 'out/xcp-test-fedora/logs');
+    const logs = readdirSync(logDir).map((f) => readFileSync(path.join(logDir, f), 'utf8')).join('\n');
+    expect(logs).toContain('Wrote: /build/out/xcp-host-1.0.0-1.noarch.rpm');
+    expect(logs).toMatch(/build: xcp-host-1\.0\.0-1\.noarch\.rpm from xcp-host: rpmbuild ran in a clean bookworm root .*\(\d+ packages: Priority required \+ rpm\)/);
     expect(readdirSync(repo).sort()).toEqual(['.xcpbuild-stage.json', 'Packages', 'RPM-GPG-KEY-xcp-test-fedora', 'RPM-GPG-KEY-xcp-test-fedora-upstream', 'repodata', 'xcp-test-fedora.repo']);
     expect(readdirSync(path.join(repo, 'repodata'))).toEqual(expect.arrayContaining(['repomd.xml', 'repomd.xml.asc']));
     const core = path.join(repo, 'Packages/x/xenserver-core-1.0.0-1.noarch.rpm');

@@ -7,7 +7,8 @@ const root = path.resolve(__dirname, '../..');
 const good = readFileSync(path.join(root, 'recipes/xcp-bookworm.yaml'), 'utf8');
 
 function lineOf(text: string, needle: string): number {
-  return text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+  const at = text.indexOf(needle);
+  return at < 0 ? 0 : text.slice(0, at).split('\n').length;
 }
 
 describe('recipe validation', () => {
@@ -124,6 +125,20 @@ describe('family rules', () => {
       'archives[0].suites: a fedora archive is one yum repository at uri (the directory holding repodata/); suites: is for debian archives',
       'base.priorities: expected [] for the fedora family: dnf resolves the closure of the pins into an empty installroot; Debian priorities do not apply',
       'bootTest: the fedora family installs with Anaconda and a kickstart (iso:); bootTest: is for debian recipes',
+    ]);
+  });
+
+  test("a fedora recipe's sources need a Debian build root with rpm; its archives are debian archives with names of their own", () => {
+    const section = fedora.slice(fedora.indexOf('buildRoot:'), fedora.indexOf('  packages: [rpm]\n') + '  packages: [rpm]\n'.length);
+    const without = fedora.replace(section, '');
+    expect(parseRecipe(without).issues.map((i) => `${i.keyPath}:${i.line}: ${i.message}`)).toEqual([
+      `sources:${lineOf(without, '  xcp-host: {')}: expected buildRoot: with archives: (a Debian archive) and packages: [rpm]: a fedora recipe's sources are built by rpmbuild in a clean Debian root`,
+    ]);
+    const bad = fedora.replace('    - name: debian-build-root\n', '    - name: updates\n').replace('      suites: [bookworm, bookworm-updates]\n', '').replace('  packages: [rpm]', '  packages: [make]');
+    expect(parseRecipe(bad).issues.map((i) => `${i.keyPath}:${i.line}: ${i.message}`)).toEqual([
+      `buildRoot.archives[0]:${lineOf(bad, '    - name: updates\n      uri: http://deb')}: expected suites: in a debian archive (e.g. [bookworm])`,
+      `buildRoot.archives[0].name:${lineOf(bad, '    - name: updates\n      uri: http://deb')}: archive name "updates" is already used by archives[1]; the lock names archives by name`,
+      `buildRoot.packages:${lineOf(bad, '  packages: [make]')}: expected rpm among the build root packages: rpmbuild runs in the build root`,
     ]);
   });
 

@@ -9,6 +9,7 @@ import { confine, copyVerified } from '../../util/fsutil';
 import { XcpError } from '../../errors';
 import { hashValue } from '../../util/hash';
 import { shellQuote } from '../../util/text';
+import { buildRootSuite } from './build-root-lock';
 
 const MOUNT = '/build';
 const ROOT_TAR = 'root.tar';
@@ -28,9 +29,10 @@ export async function cleanRootBuilder(ctx: BuildContext): Promise<PackageBuilde
   // apt reads no index (no update): the packages are the files given with --include.
   const noIndex = path.join(tmp, 'no-index');
   await fs.mkdir(noIndex);
-  const sourceLine = `deb file://${noIndex} ${recipe.target.release} main`;
+  const suite = buildRootSuite(ctx.loaded);
+  const sourceLine = `deb file://${noIndex} ${suite} main`;
   const base = ['--mode=root', '--variant=custom', '--skip=update,check/empty', `--architectures=${recipe.target.architecture}`];
-  const key = hashValue({ closure: closure.map((p) => p.sha256), architecture: recipe.target.architecture, release: recipe.target.release });
+  const key = hashValue({ closure: closure.map((p) => p.sha256), architecture: recipe.target.architecture, release: suite });
   // The temporary directory goes with the builder's dispose, or here if no builder comes of it.
   const tree = await ctx
     .trees()
@@ -51,7 +53,7 @@ export async function cleanRootBuilder(ctx: BuildContext): Promise<PackageBuilde
           ctx.log,
           'mmdebstrap',
           // The automount hook binds the package files into the root so the chrooted dpkg can read them.
-          [...base, '--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount', ...files, recipe.target.release, path.join(dir, ROOT_TAR), sourceLine],
+          [...base, '--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount', ...files, suite, path.join(dir, ROOT_TAR), sourceLine],
           { env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()) }, purpose: 'making the clean build root (mmdebstrap)', isolate: true },
         );
       },
@@ -62,7 +64,7 @@ export async function cleanRootBuilder(ctx: BuildContext): Promise<PackageBuilde
       throw err;
     });
   return {
-    describe: `in a clean root unpacked afresh from a root made by mmdebstrap from the lock's build closure (${closure.length} packages: Priority required${recipe.buildRoot?.packages.length ? ` + ${recipe.buildRoot.packages.join(', ')}` : ''}); mock is not used (not installed here)`,
+    describe: `in a clean ${suite} root unpacked afresh from a root made by mmdebstrap from the lock's build closure (${closure.length} packages: Priority required${recipe.buildRoot?.packages.length ? ` + ${recipe.buildRoot.packages.join(', ')}` : ''}); mock is not used (not in Debian)`,
     async run(cmd, args, opts) {
       // The work directory's paths, wherever they appear in an argument (rpmbuild's --define values too), as seen inside the root.
       const workDirPath = new RegExp(`${opts.workDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?=/|$|\\s)`, 'g');
@@ -73,7 +75,7 @@ export async function cleanRootBuilder(ctx: BuildContext): Promise<PackageBuilde
       await run(
         ctx.log,
         'mmdebstrap',
-        [...base, `--setup-hook=${path.join(hooks, 'unpack-root.sh')}`, `--customize-hook=${path.join(hooks, 'run-build.sh')}`, recipe.target.release, '/dev/null', sourceLine],
+        [...base, `--setup-hook=${path.join(hooks, 'unpack-root.sh')}`, `--customize-hook=${path.join(hooks, 'run-build.sh')}`, suite, '/dev/null', sourceLine],
         {
           env: { XCP_ROOT_TAR: path.join(tree.dir, ROOT_TAR), XCP_BUILD_WORK: opts.workDir, SOURCE_DATE_EPOCH: opts.env.SOURCE_DATE_EPOCH ?? String(ctx.sourceDateEpoch()) },
           purpose: opts.purpose,

@@ -1,17 +1,12 @@
-import path from 'node:path';
 import { AptState, AptSource } from './apt-state';
 import { checkPins, resolveClosure, PinRef } from './resolve';
+import { aptSourcesOf, withAptState, lockedArchives, buildRootClosure, resolveBuildRoot } from './build-root-lock';
 import { BuildContext } from '../../plan/types';
 import { Lock, LockedArchive, LockedPackage, LOCK_VERSION } from '../../lock/file';
-import { FileLock } from '../../util/flock';
-import { mkdirp } from '../../util/fsutil';
-import { keyringPath } from '../../recipe/load';
 import { XcpError } from '../../errors';
-import { hashValue } from '../../util/hash';
 
 export function aptSources(ctx: BuildContext): AptSource[] {
-  // The recipe check makes suites, components and keyring required in a debian recipe.
-  return ctx.loaded.recipe.archives.map((a) => ({ ...a, suites: a.suites ?? [], components: a.components ?? [], keyring: keyringPath(ctx.loaded, a.keyring ?? '') }));
+  return aptSourcesOf(ctx.loaded, ctx.loaded.recipe.archives);
 }
 
 export function recipePins(ctx: BuildContext): PinRef[] {
@@ -20,22 +15,18 @@ export function recipePins(ctx: BuildContext): PinRef[] {
 
 /** Resolves the recipe's closure against the Debian archives with apt, verifying each InRelease. */
 export async function resolveDebianLock(ctx: BuildContext, inputs: Record<string, string>): Promise<Lock> {
-  const { recipe } = ctx.loaded;
   const sources = aptSources(ctx);
-  const stateDir = path.join(ctx.options.cacheDir, 'apt-state', hashValue(sources).slice(0, 16));
-  await mkdirp(stateDir);
-  // One resolution per apt state at a time: apt's own locking is off in the private state.
-  const held = await FileLock.acquire(`${stateDir}.lock`, `xcpbuild lock ${recipe.name}`, (holder) => ctx.progress(`waiting for ${holder} to finish with the apt state`));
-  try {
-    return await resolveWith(ctx, inputs, sources, stateDir);
-  } finally {
-    held.release();
+  const lock = await withAptState(ctx, sources, (apt) => resolveWith(ctx, inputs, sources, apt));
+  if (Object.keys(ctx.loaded.recipe.sources ?? {}).length && ctx.loaded.recipe.buildRoot?.archives?.length) {
+    const root = await resolveBuildRoot(ctx);
+    lock.build = root.packages;
+    lock.archives.push(...root.archives.filter((a) => !lock.archives.some((b) => b.name === a.name && b.suite === a.suite)));
   }
+  return lock;
 }
 
-async function resolveWith(ctx: BuildContext, inputs: Record<string, string>, sources: AptSource[], stateDir: string): Promise<Lock> {
+async function resolveWith(ctx: BuildContext, inputs: Record<string, string>, sources: AptSource[], apt: AptState): Promise<Lock> {
   const { recipe } = ctx.loaded;
-  const apt = new AptState(stateDir, ctx.log);
   await apt.setup(sources, recipe.target.architecture);
   ctx.progress('downloading and verifying archive indexes');
   await apt.update();
@@ -73,20 +64,11 @@ async function resolveWith(ctx: BuildContext, inputs: Record<string, string>, so
     test = await delta('bootTest', recipe.bootTest.packages);
   }
   let build: LockedPackage[] | undefined;
-  if (Object.keys(recipe.sources ?? {}).length) {
-    // Its own root, not a layer: the archive's required set and the build dependencies.
+  if (Object.keys(recipe.sources ?? {}).length && !recipe.buildRoot?.archives?.length) {
     ctx.progress('resolving the clean build root');
-    const names = (recipe.buildRoot?.packages ?? []).map((name, i) => ({ name, where: `buildRoot.packages[${i}]`, version: '' }));
-    const missing = names.filter((n) => !index.has(n.name)).map((n) => `${n.where}: no package named "${n.name}" in the recipe's archives`);
-    if (missing.length) throw new XcpError(`${missing.length} build root package(s) are not available: ${missing[0]}`, 'resolution', missing.slice(1));
-    build = await resolveClosure(apt, ctx.log, sources, index, ['required'], names);
+    build = await buildRootClosure(ctx, apt, sources, index);
   }
-  const archives: LockedArchive[] = [];
-  for (const rel of await apt.releases(sources)) {
-    if (archives.some((a) => a.name === rel.archive && a.suite === rel.suite)) continue;
-    const info = await apt.inReleaseInfo(rel.inReleaseFile);
-    archives.push({ name: rel.archive, uri: rel.uri, suite: rel.suite, inRelease: info.sha256, date: info.date });
-  }
+  const archives: LockedArchive[] = await lockedArchives(apt, sources);
   return {
     lockVersion: LOCK_VERSION,
     recipe: recipe.name,

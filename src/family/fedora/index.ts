@@ -6,18 +6,20 @@ import { rpmFormat } from '../../format/rpm';
 import { armoredKey, checkRpmSignatures } from '../../format/rpm/rpmkeys';
 import { archiveKeyFile } from '../../recipe/archive-keys';
 import { resolveFedoraLock } from './lock';
-import { hostBuilder } from '../host-builder';
+import { debianBuildRoot } from '../debian';
 
-/** Fedora and its relatives: dnf resolves the closure from yum archives; packages are RPMs. No appliance image yet. */
+/** Fedora and its relatives: dnf resolves the closure from yum archives; packages are RPMs, built by rpmbuild in the clean Debian build root. No appliance image yet. */
 export const fedora: DistroFamily = {
   id: 'fedora',
   format: rpmFormat,
-  resolveLock: resolveFedoraLock,
-  packageBuilder: {
-    module: 'family/host-builder',
-    make: async (ctx) =>
-      hostBuilder(ctx.log, 'on this host in a fresh staging tree: mock is not installed here, and a clean Fedora root needs a Fedora mirror (none is reachable); the package has no compile step and no build dependencies'),
+  async resolveLock(ctx, inputs) {
+    const lock = await resolveFedoraLock(ctx, inputs);
+    if (!Object.keys(ctx.loaded.recipe.sources ?? {}).length) return lock;
+    // rpmbuild runs in a clean Debian root (mock is not in Debian): its closure comes from buildRoot.archives.
+    const root = await debianBuildRoot.resolve(ctx);
+    return { ...lock, archives: [...lock.archives, ...root.archives], build: root.packages };
   },
+  packageBuilder: debianBuildRoot.builder,
   async checkFetched(ctx, files) {
     const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-keys-'));
     try {

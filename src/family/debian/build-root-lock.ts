@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { AptSource, AptState, IndexEntry } from './apt-state';
+import { resolveClosure } from './resolve';
+import { BuildContext } from '../../plan/types';
+import { LockedArchive, LockedPackage } from '../../lock/file';
+import { Archive } from '../../recipe/schema';
+import { LoadedRecipe, keyringPath } from '../../recipe/load';
+import { FileLock } from '../../util/flock';
+import { mkdirp } from '../../util/fsutil';
+import { hashValue } from '../../util/hash';
+import { XcpError } from '../../errors';
+
+/** Debian archives of a recipe as apt sources (the recipe check makes suites, components and keyring required). */
+export function aptSourcesOf(loaded: LoadedRecipe, archives: Archive[]): AptSource[] {
+  return archives.map((a) => ({ ...a, suites: a.suites ?? [], components: a.components ?? [], keyring: keyringPath(loaded, a.keyring ?? '') }));
+}
+
+/** One resolution per apt state at a time: apt's own locking is off in the private state. */
+export async function withAptState<T>(ctx: BuildContext, sources: AptSource[], use: (apt: AptState) => Promise<T>): Promise<T> {
+  const stateDir = path.join(ctx.options.cacheDir, 'apt-state', hashValue(sources).slice(0, 16));
+  await mkdirp(stateDir);
+  const held = await FileLock.acquire(`${stateDir}.lock`, `xcpbuild lock ${ctx.loaded.recipe.name}`, (holder) => ctx.progress(`waiting for ${holder} to finish with the apt state`));
+  try {
+    return await use(new AptState(stateDir, ctx.log));
+  } finally {
+    held.release();
+  }
+}
+
+/** The archive states apt resolved against: each suite's InRelease digest and Date. */
+export async function lockedArchives(apt: AptState, sources: AptSource[]): Promise<LockedArchive[]> {
+  const archives: LockedArchive[] = [];
+  for (const rel of await apt.releases(sources)) {
+    if (archives.some((a) => a.name === rel.archive && a.suite === rel.suite)) continue;
+    const info = await apt.inReleaseInfo(rel.inReleaseFile);
+    archives.push({ name: rel.archive, uri: rel.uri, suite: rel.suite, inRelease: info.sha256, date: info.date });
+  }
+  return archives;
+}
+
+/** The build root's closure from an apt state already set up: Priority required plus buildRoot.packages, on its own (not a layer). */
+export async function buildRootClosure(ctx: BuildContext, apt: AptState, sources: AptSource[], index: Map<string, IndexEntry[]>): Promise<LockedPackage[]> {
+  const names = (ctx.loaded.recipe.buildRoot?.packages ?? []).map((name, i) => ({ name, where: `buildRoot.packages[${i}]`, version: '' }));
+  const missing = names.filter((n) => !index.has(n.name)).map((n) => `${n.where}: no package named "${n.name}" in the build root's archives`);
+  if (missing.length) throw new XcpError(`${missing.length} build root package(s) are not available: ${missing[0]}`, 'resolution', missing.slice(1));
+  return resolveClosure(apt, ctx.log, sources, index, ['required'], names);
+}
+
+/**
+ * The build root resolved from its own Debian archives (buildRoot.archives): what a
+ * fedora recipe locks for its rpmbuild root, and a debian recipe that names other
+ * archives for its build root. Every InRelease is verified against the recipe's keyring.
+ */
+export async function resolveBuildRoot(ctx: BuildContext): Promise<{ packages: LockedPackage[]; archives: LockedArchive[] }> {
+  const { recipe } = ctx.loaded;
+  const archives = recipe.buildRoot?.archives;
+  if (!archives?.length) throw new XcpError('buildRoot.archives: expected the Debian archives the build root is made from', 'invalidInput');
+  const sources = aptSourcesOf(ctx.loaded, archives);
+  return withAptState(ctx, sources, async (apt) => {
+    await apt.setup(sources, recipe.target.architecture);
+    ctx.progress('downloading and verifying the build root archive indexes');
+    await apt.update();
+    const index = await apt.index(sources);
+    ctx.progress('resolving the clean build root');
+    return { packages: await buildRootClosure(ctx, apt, sources, index), archives: await lockedArchives(apt, sources) };
+  });
+}
+
+/** The suite the build root is made as: its first archive's first suite, or the recipe's own release. */
+export function buildRootSuite(loaded: LoadedRecipe): string {
+  return loaded.recipe.buildRoot?.archives?.[0]?.suites?.[0] ?? loaded.recipe.target.release;
+}
