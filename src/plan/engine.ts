@@ -29,9 +29,10 @@ export interface PlannedStage {
   pending?: string;
 }
 
-/** `makes` with the recipe's own name in place of <name>. */
+/** `makes` with the recipe's own name in place of <name> and its metapackages' names in place of <metapackages>. */
 export function describeStage(stage: StageDefinition, ctx: BuildContext): string {
-  return stage.makes.replace(/<name>/g, ctx.loaded.recipe.name);
+  const { recipe } = ctx.loaded;
+  return stage.makes.replace(/<name>/g, recipe.name).replace(/<metapackages>/g, Object.keys(recipe.metapackages).join(', '));
 }
 
 async function previousOf(stage: StageDefinition, ctx: BuildContext): Promise<{ inputs?: Inputs; damage?: string }> {

@@ -5,10 +5,10 @@ import { templateDir } from '../util/templates';
 import { codeDigest } from '../version';
 import { stageDir } from './common';
 
-/** meta: the metapackages (xenserver-core, xcp-full) whose dependencies pin the recipe's packages exactly. */
+/** meta: the recipe's metapackages, whose dependencies pin the recipe's packages exactly. */
 export const metaStage: StageDefinition = {
   id: 'meta',
-  makes: 'the metapackages (xenserver-core, xcp-full) with exact dependencies',
+  makes: 'the metapackages (<metapackages>) with exact dependencies',
   deps: ['lock'],
   network: false,
   enabled: () => true,
