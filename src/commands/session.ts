@@ -1,6 +1,8 @@
+import os from 'node:os';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
 import { BuildLog } from '../util/log';
+import { sweepScratch } from '../util/scratch';
 import { XcpError, ExitCode, isSystemError, fromSystemError } from '../errors';
 import { displayPath } from '../util/paths';
 import { printable } from '../util/text';
@@ -41,6 +43,8 @@ export class Session {
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     this.log = new BuildLog(path.join(dir, `${stamp}-${process.pid}-${command}.log`), this.opts().verbose && !this.json);
     await pruneLogs(dir, 50);
+    const swept = await sweepScratch();
+    if (swept) this.log.line(`removed ${swept} scratch director${swept === 1 ? 'y' : 'ies'} left in ${os.tmpdir()} by killed runs`);
     return this.log;
   }
 

@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Archive } from './schema';
 import { LoadedRecipe, keyringPath } from './load';
@@ -9,6 +8,7 @@ import { XcpError } from '../errors';
 import { writeFileAtomic, mkdirp, exists } from '../util/fsutil';
 import { printable } from '../util/text';
 import { fetchWithRetries } from '../util/http';
+import { scratchDir } from '../util/scratch';
 
 /**
  * The file holding an archive's signing key: the recipe's keyring file, or a key given
@@ -23,7 +23,7 @@ export async function archiveKeyFile(loaded: LoadedRecipe, archive: Archive, cac
   if (await exists(cached)) return cached;
   if (!network) throw new XcpError(`the key of archive ${archive.name} (${key.fingerprint}) is not in the cache; run xcpbuild lock or fetch with network`, 'network');
   const body = await download(key.url, archive.name);
-  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-key-'));
+  const home = await scratchDir('key');
   try {
     const file = path.join(home, 'key');
     await fs.writeFile(file, body);

@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { StageDefinition, BuildContext } from '../plan/types';
 import { familyOf } from '../family';
@@ -11,6 +10,7 @@ import { loadDescription } from '../sources/load';
 import { extractSourceTarball } from '../sources/tarball';
 import { Source } from '../recipe/schema';
 import { stageDir } from './common';
+import { scratchDir } from '../util/scratch';
 
 /** The source tree of a `sources:` entry: the project directory, or the fetched tarball unpacked into `scratch`. */
 async function sourceTree(ctx: BuildContext, name: string, src: Source, scratch: string): Promise<string> {
@@ -42,6 +42,7 @@ export const buildStage: StageDefinition = {
       'source trees': hashValue(trees),
       'recipe.target': hashValue(r.target),
       [`templates/${format.id}`]: await hashTree(templateDir(format.id)),
+      'templates/build-root': await hashTree(templateDir('build-root')),
       SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
       'build root': hashValue(ctx.lock?.build ?? null),
       'xcpbuild code': codeDigest([format.module, 'sources/load', familyOf(r).packageBuilder.module]),
@@ -50,7 +51,7 @@ export const buildStage: StageDefinition = {
   async build(ctx, staging) {
     const family = familyOf(ctx.loaded.recipe);
     const format = family.format;
-    const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-build-'));
+    const scratch = await scratchDir('build');
     const builder = await family.packageBuilder.make(ctx);
     try {
       for (const [name, src] of Object.entries(ctx.loaded.recipe.sources ?? {})) {

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -134,19 +135,25 @@ test('a build killed inside the clean build root leaves no mounts and no process
   const run = startXcpbuild(['--locked', '--cache', cache, '--out', out, ...mirror.args, 'build', defaultRecipe]);
   const logDir = path.join(out, 'xcp-bookworm/logs');
   const logFile = () => (existsSync(logDir) ? readdirSync(logDir).filter((f) => f.includes(`-${run.pid}-`)).map((f) => path.join(logDir, f))[0] : undefined);
-  await waitForText(logFile, /\$ mmdebstrap --mode=root --variant=custom/, 180_000);
-  await new Promise((r) => setTimeout(r, 15_000));
+  // The pristine root being made: mmdebstrap on its namespace-private tmpfs, dpkg unpacking inside.
+  await waitForText(logFile, /\$ sh \S+\/in-memory\.sh mmdebstrap --mode=root --variant=custom/, 180_000);
+  await new Promise((r) => setTimeout(r, 4_000));
+  expect(spawnSync('pgrep', ['-f', 'mmdebstrap'], { encoding: 'utf8' }).stdout.trim()).not.toBe('');
   run.kill('SIGKILL');
   await run.done;
   await new Promise((r) => setTimeout(r, 1000));
-  const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' }).stdout.split('\n').filter((m) => m.includes('mmdebstrap') || m.startsWith(cache) || m.startsWith(out));
+  const mounts = spawnSync('findmnt', ['-rn', '-o', 'TARGET'], { encoding: 'utf8' }).stdout.split('\n').filter((m) => m.includes('mmdebstrap') || m.includes('xcpbuild-build-root') || m.startsWith(cache) || m.startsWith(out));
   expect(mounts).toEqual([]);
   // Everything in the build's PID namespace dies with it (a zombie may wait a moment to be reaped).
   const live = () => spawnSync('ps', ['-eo', 'stat=,args='], { encoding: 'utf8' }).stdout.split('\n').filter((l) => /mmdebstrap|dpkg-deb/.test(l) && !l.startsWith('Z'));
   for (let i = 0; i < 20 && live().length; i++) await new Promise((r) => setTimeout(r, 500));
   expect(live()).toEqual([]);
+  // Its scratch directory (the build root's package copies) is left; the next run removes it.
+  const scratch = () => readdirSync(os.tmpdir()).filter((n) => n.startsWith(`xcpbuild-build-root.${run.pid}-`));
+  expect(scratch()).toHaveLength(1);
   const again = build(cache, out, 'build');
   expect(again.code).toBe(0);
+  expect(scratch()).toEqual([]);
   expect(readdirSync(path.join(out, 'xcp-bookworm/build')).filter((f) => f.endsWith('.deb'))).toEqual(['xcp-host_1.0.0-1_all.deb']);
   removeDir(cache);
 });

@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BuildContext } from '../../plan/types';
 import { PackageBuilder } from '../../format';
@@ -10,6 +9,7 @@ import { XcpError } from '../../errors';
 import { hashValue } from '../../util/hash';
 import { shellQuote } from '../../util/text';
 import { buildRootSuite } from './build-root-lock';
+import { scratchDir } from '../../util/scratch';
 
 const MOUNT = '/build';
 const ROOT_TAR = 'root.tar';
@@ -25,7 +25,7 @@ export async function cleanRootBuilder(ctx: BuildContext): Promise<PackageBuilde
   if (!lock?.build?.length) throw new XcpError('the lock has no build closure for the clean build root; run xcpbuild lock --update', 'invalidInput');
   const closure = lock.build;
   const { recipe } = ctx.loaded;
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-build-root-'));
+  const tmp = await scratchDir('build-root');
   // apt reads no index (no update): the packages are the files given with --include.
   const noIndex = path.join(tmp, 'no-index');
   await fs.mkdir(noIndex);
@@ -49,12 +49,13 @@ export async function cleanRootBuilder(ctx: BuildContext): Promise<PackageBuilde
           await copyVerified(store.pathOf(p.sha256), confine(debs, path.basename(p.filename), `the lock's filename for ${p.name}`), p.sha256, p.size, `${p.name} ${p.version}`);
         }
         const files = (await fs.readdir(debs)).sort().map((f) => `--include=${path.join(debs, f)}`);
-        await run(
-          ctx.log,
-          'mmdebstrap',
+        await mmdebstrapInMemory(
+          ctx,
+          tmp,
           // The automount hook binds the package files into the root so the chrooted dpkg can read them.
           [...base, '--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount', ...files, suite, path.join(dir, ROOT_TAR), sourceLine],
-          { env: { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()) }, purpose: 'making the clean build root (mmdebstrap)', isolate: true },
+          { SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()) },
+          'making the clean build root (mmdebstrap)',
         );
       },
       (holder) => ctx.progress(`waiting for ${holder} (the same build root is being made)`),
@@ -72,19 +73,30 @@ export async function cleanRootBuilder(ctx: BuildContext): Promise<PackageBuilde
       const env = Object.entries(opts.env).filter(([k]) => k !== 'SOURCE_DATE_EPOCH').map(([k, v]) => `${k}=${shellQuote(v)}`);
       await fs.writeFile(path.join(opts.workDir, 'build.sh'), `exec /usr/bin/env ${env.join(' ')} ${[cmd, ...args.map(inside)].map(shellQuote).join(' ')}\n`);
       const hooks = templateDir('build-root');
-      await run(
-        ctx.log,
-        'mmdebstrap',
+      await mmdebstrapInMemory(
+        ctx,
+        tmp,
         [...base, `--setup-hook=${path.join(hooks, 'unpack-root.sh')}`, `--customize-hook=${path.join(hooks, 'run-build.sh')}`, suite, '/dev/null', sourceLine],
-        {
-          env: { XCP_ROOT_TAR: path.join(tree.dir, ROOT_TAR), XCP_BUILD_WORK: opts.workDir, SOURCE_DATE_EPOCH: opts.env.SOURCE_DATE_EPOCH ?? String(ctx.sourceDateEpoch()) },
-          purpose: opts.purpose,
-          isolate: true,
-        },
+        { XCP_ROOT_TAR: path.join(tree.dir, ROOT_TAR), XCP_BUILD_WORK: opts.workDir, SOURCE_DATE_EPOCH: opts.env.SOURCE_DATE_EPOCH ?? String(ctx.sourceDateEpoch()) },
+        opts.purpose,
       );
     },
     async dispose() {
       await fs.rm(tmp, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * mmdebstrap in private mount and PID namespaces, with the root it makes on a tmpfs
+ * that exists only in that namespace: writing ~250 MB to disk cost most of a build's
+ * time, and the root is thrown away (or packed into a tar) afterwards anyway.
+ */
+async function mmdebstrapInMemory(ctx: BuildContext, tmp: string, args: string[], env: Record<string, string>, purpose: string): Promise<void> {
+  const ram = await fs.mkdtemp(path.join(tmp, 'ram-'));
+  try {
+    await run(ctx.log, 'sh', [path.join(templateDir('build-root'), 'in-memory.sh'), 'mmdebstrap', ...args], { env: { ...env, XCP_RAM_DIR: ram }, purpose, isolate: true });
+  } finally {
+    await fs.rm(ram, { recursive: true, force: true });
+  }
 }

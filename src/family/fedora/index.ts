@@ -1,5 +1,4 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { DistroFamily } from '..';
 import { rpmFormat } from '../../format/rpm';
@@ -7,6 +6,7 @@ import { armoredKey, checkRpmSignatures } from '../../format/rpm/rpmkeys';
 import { archiveKeyFile } from '../../recipe/archive-keys';
 import { resolveFedoraLock } from './lock';
 import { debianBuildRoot } from '../debian';
+import { scratchDir } from '../../util/scratch';
 
 /** Fedora and its relatives: dnf resolves the closure from yum archives; packages are RPMs, built by rpmbuild in the clean Debian build root. No appliance image yet. */
 export const fedora: DistroFamily = {
@@ -21,7 +21,7 @@ export const fedora: DistroFamily = {
   },
   packageBuilder: debianBuildRoot.builder,
   async checkFetched(ctx, files) {
-    const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-keys-'));
+    const tmp = await scratchDir('keys');
     try {
       const problems: string[] = [];
       for (const a of ctx.loaded.recipe.archives) {

@@ -1,11 +1,11 @@
 import path from 'node:path';
-import os from 'node:os';
 import { promises as fs } from 'node:fs';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
 import { parseDeb822 } from './deb822';
 import { ChangelogEntry, DeclaredLicense } from '..';
 import { debianLicenseToSpdx } from '../../sbom/license';
+import { scratchDir } from '../../util/scratch';
 
 /** One file of a .deb's data archive as text, or undefined when the package does not have it. */
 async function debMember(log: BuildLog, deb: string, member: string): Promise<string | undefined> {
@@ -25,7 +25,7 @@ async function debMember(log: BuildLog, deb: string, member: string): Promise<st
  * doc directory is a symlink to another package's, for instance).
  */
 export async function debChangelogSince(log: BuildLog, deb: string, name: string, since: string): Promise<ChangelogEntry[] | undefined> {
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-changelog-'));
+  const tmp = await scratchDir('changelog');
   try {
     for (const member of [`usr/share/doc/${name}/changelog.Debian.gz`, `usr/share/doc/${name}/changelog.gz`]) {
       const gz = await extractTo(log, deb, member, path.join(tmp, 'changelog.gz'));

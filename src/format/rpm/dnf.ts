@@ -1,11 +1,11 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
 import { projectRoot } from '../../util/templates';
 import { XcpError } from '../../errors';
 import { printable } from '../../util/text';
+import { scratchDir } from '../../util/scratch';
 
 /** dnf's Python API; the Debian package installs it for the system Python, not a pyenv or venv one. */
 const PYTHON = '/usr/bin/python3';
@@ -73,7 +73,7 @@ export async function dnfQuery(log: BuildLog, req: DnfRequest, purpose: string):
 
 /** Lists every package of one yum repository, loaded with its signature checked (a throwaway dnf root). */
 export async function listYumRepo(log: BuildLog, repo: YumRepoRef, releasever: string, basearch: string): Promise<{ repos: RepoState[]; packages: RpmEntry[]; unresolved?: string[] }> {
-  const tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-dnf-'));
+  const tmp = await scratchDir('dnf');
   try {
     const answer = await dnfQuery(log, { mode: 'list', root: path.join(tmp, 'root'), cache: path.join(tmp, 'cache'), releasever, basearch, repos: [repo] }, `reading the yum repository ${repo.url}`);
     if ('error' in answer) throw new XcpError(answer.error, 'verification');

@@ -1,9 +1,9 @@
 import { promises as fs } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
 import { XcpError } from '../../errors';
+import { scratchDir } from '../../util/scratch';
 
 /**
  * Checks each RPM's digests and signature against exactly the given keys, in a
@@ -12,7 +12,7 @@ import { XcpError } from '../../errors';
  */
 export async function checkRpmSignatures(log: BuildLog, files: { path: string; label: string }[], keys: string[]): Promise<string[]> {
   if (!files.length) return [];
-  const root = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-rpmkeys-'));
+  const root = await scratchDir('rpmkeys');
   const db = ['--root', root, '--define', '_dbpath /var/lib/rpm'];
   try {
     for (const key of keys) await run(log, 'rpmkeys', [...db, '--import', key], { purpose: `importing ${path.basename(key)} into a private rpm keyring`, failAs: 'invalidInput' });
@@ -46,7 +46,7 @@ export async function armoredKey(log: BuildLog, keyring: string, output: string)
     await fs.writeFile(output, text, { mode: 0o644 });
     return;
   }
-  const home = await fs.mkdtemp(path.join(os.tmpdir(), 'xcpbuild-gpg-'));
+  const home = await scratchDir('gpg');
   try {
     await run(log, 'gpg', ['--homedir', home, '--batch', '--import', keyring], { purpose: `reading the keyring ${keyring}`, failAs: 'invalidInput' });
     const res = await run(log, 'gpg', ['--homedir', home, '--batch', '--armor', '--export-options', 'export-minimal', '--export'], { purpose: 'exporting an armored key', logStdout: false });
