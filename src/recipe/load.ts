@@ -101,24 +101,21 @@ function checkReferences(recipe: Recipe, doc: Document, lc: LineCounter): Recipe
 function checkFamily(recipe: Recipe, doc: Document, lc: LineCounter): RecipeIssue[] {
   const issues: RecipeIssue[] = [];
   const family = recipe.target.family;
-  const checkArchive = (a: Archive, at: string[], kind: 'debian' | 'fedora') => {
+  const archiveNames = new Map<string, string>();
+  for (const { archive: a, at } of archivesAt(recipe)) {
+    // The build root is a Debian root whatever the family: its archives are debian archives.
+    const kind = at[0] === 'buildRoot' ? 'debian' : family;
     if (!a.keyring === !a.key) issues.push(issueAt(doc, lc, at, 'expected exactly one of keyring: (a key file) or key: (url and fingerprint)'));
     if (kind === 'debian' && a.key) issues.push(issueAt(doc, lc, [...at, 'key'], 'a debian archive names its keyring file (keyring:); key: by URL is for fedora archives'));
     for (const key of ['suites', 'components'] as const) {
       if (kind === 'debian' && !a[key]) issues.push(issueAt(doc, lc, at, `expected ${key}: in a debian archive (e.g. ${key === 'suites' ? '[bookworm]' : '[main]'})`));
       if (kind === 'fedora' && a[key]) issues.push(issueAt(doc, lc, [...at, key], `a fedora archive is one yum repository at uri (the directory holding repodata/); ${key}: is for debian archives`));
     }
-  };
-  recipe.archives.forEach((a, i) => checkArchive(a, ['archives', String(i)], family));
-  // The build root is a Debian root whatever the family: its archives are debian archives.
+    const other = archiveNames.get(a.name);
+    if (other) issues.push(issueAt(doc, lc, [...at, 'name'], `archive name "${a.name}" is already used by ${other}; the lock names archives by name`));
+    else archiveNames.set(a.name, keyPathOf(at));
+  }
   const buildArchives = recipe.buildRoot?.archives ?? [];
-  buildArchives.forEach((a, i) => checkArchive(a, ['buildRoot', 'archives', String(i)], 'debian'));
-  const archiveNames = new Map<string, string>();
-  [...recipe.archives.map((a, i) => [a.name, 'archives', i] as const), ...buildArchives.map((a, i) => [a.name, 'buildRoot.archives', i] as const)].forEach(([name, section, i]) => {
-    const other = archiveNames.get(name);
-    if (other) issues.push(issueAt(doc, lc, [...section.split('.'), String(i), 'name'], `archive name "${name}" is already used by ${other}; the lock names archives by name`));
-    else archiveNames.set(name, `${section}[${i}]`);
-  });
   if (Object.keys(recipe.sources ?? {}).length && family === 'fedora') {
     if (!buildArchives.length) {
       issues.push(issueAt(doc, lc, recipe.buildRoot ? ['buildRoot'] : ['sources'], "expected buildRoot: with archives: (a Debian archive) and packages: [rpm]: a fedora recipe's sources are built by rpmbuild in a clean Debian root"));
@@ -150,8 +147,7 @@ async function checkFiles(recipe: Recipe, dir: string, text: string): Promise<Re
     const st = await fs.stat(tree).catch(() => undefined);
     if (!st?.isDirectory()) issues.push(issueAt(parsed.doc, parsed.lc, ['sources', name, 'path'], `expected a directory, found ${tree} (${st ? 'not a directory' : 'missing'})`));
   }
-  const archives = [...recipe.archives.map((a, i) => [a, ['archives', String(i)]] as const), ...(recipe.buildRoot?.archives ?? []).map((a, i) => [a, ['buildRoot', 'archives', String(i)]] as const)];
-  for (const [archive, at] of archives) {
+  for (const { archive, at } of archivesAt(recipe)) {
     if (!archive.keyring) continue;
     const keyring = path.resolve(dir, archive.keyring);
     try {
@@ -170,9 +166,15 @@ export function sourceTreePath(loaded: LoadedRecipe, treePath: string): string {
   return path.resolve(loaded.dir, treePath);
 }
 
+/** Every archive the recipe names, with its key path: its own, then its build root's. */
+function archivesAt(recipe: Recipe): { archive: Archive; at: string[] }[] {
+  const own = recipe.archives.map((archive, i) => ({ archive, at: ['archives', String(i)] }));
+  return [...own, ...(recipe.buildRoot?.archives ?? []).map((archive, i) => ({ archive, at: ['buildRoot', 'archives', String(i)] }))];
+}
+
 /** Every archive the recipe names: its own, then its build root's. */
 export function allArchives(recipe: Recipe): Archive[] {
-  return [...recipe.archives, ...(recipe.buildRoot?.archives ?? [])];
+  return archivesAt(recipe).map((e) => e.archive);
 }
 
 /** The absolute keyring path of an archive. */

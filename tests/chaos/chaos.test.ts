@@ -49,6 +49,17 @@ function corruptEntries(cache: string): string[] {
   return bad;
 }
 
+/** A fresh cache and output directory, fetched; then a build of `target` started there, and a way to find its log file. */
+function startAfterFetch(name: string, target: string) {
+  const cache = path.join(dir, `${name}-cache`);
+  const out = path.join(dir, `${name}-out`);
+  expect(build(cache, out, 'fetch').code).toBe(0);
+  const run = startXcpbuild(['--locked', '--cache', cache, '--out', out, ...mirror.args, target, defaultRecipe]);
+  const logDir = path.join(out, 'xcp-bookworm/logs');
+  const logFile = () => (existsSync(logDir) ? readdirSync(logDir).filter((f) => f.includes(`-${run.pid}-`)).map((f) => path.join(logDir, f))[0] : undefined);
+  return { cache, out, run, logFile };
+}
+
 function build(cache: string, out: string, target = 'repo') {
   return xcpbuild(['--json', '--locked', '--cache', cache, '--out', out, ...mirror.args, target, defaultRecipe]);
 }
@@ -101,12 +112,7 @@ test(`${ROUNDS} rounds of three builds at once: two output directories on one fr
 });
 
 test('a build killed during the image\'s mmdebstrap leaves no mounts and no processes; the next build sweeps its tree', async () => {
-  const cache = path.join(dir, 'mm-cache');
-  const out = path.join(dir, 'mm-out');
-  expect(build(cache, out, 'fetch').code).toBe(0);
-  const run = startXcpbuild(['--locked', '--cache', cache, '--out', out, ...mirror.args, 'image', defaultRecipe]);
-  const logDir = path.join(out, 'xcp-bookworm/logs');
-  const logFile = () => (existsSync(logDir) ? readdirSync(logDir).filter((f) => f.includes(`-${run.pid}-`)).map((f) => path.join(logDir, f))[0] : undefined);
+  const { cache, out, run, logFile } = startAfterFetch('mm', 'image');
   // The image's mmdebstrap (from the signed repository), not the clean build root's, which runs earlier.
   await waitForText(logFile, /\$ mmdebstrap .*signed-by=/, 300_000);
   // Well into the chroot phase, with /proc, /sys and /dev mounted in the root being made.
@@ -129,12 +135,7 @@ test('a build killed during the image\'s mmdebstrap leaves no mounts and no proc
 });
 
 test('a build killed inside the clean build root leaves no mounts and no processes; the next build succeeds', async () => {
-  const cache = path.join(dir, 'br-cache');
-  const out = path.join(dir, 'br-out');
-  expect(build(cache, out, 'fetch').code).toBe(0);
-  const run = startXcpbuild(['--locked', '--cache', cache, '--out', out, ...mirror.args, 'build', defaultRecipe]);
-  const logDir = path.join(out, 'xcp-bookworm/logs');
-  const logFile = () => (existsSync(logDir) ? readdirSync(logDir).filter((f) => f.includes(`-${run.pid}-`)).map((f) => path.join(logDir, f))[0] : undefined);
+  const { cache, out, run, logFile } = startAfterFetch('br', 'build');
   // The pristine root being made: mmdebstrap on its namespace-private tmpfs, dpkg unpacking inside.
   await waitForText(logFile, /\$ sh \S+\/in-memory\.sh mmdebstrap --mode=root --variant=custom/, 180_000);
   await new Promise((r) => setTimeout(r, 4_000));

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { AptSource, AptState, IndexEntry } from './apt-state';
 import { resolveClosure } from './resolve';
 import { BuildContext } from '../../plan/types';
-import { LockedArchive, LockedPackage } from '../../lock/file';
+import { Lock, LockedArchive, LockedPackage } from '../../lock/file';
 import { Archive } from '../../recipe/schema';
 import { LoadedRecipe, keyringPath } from '../../recipe/load';
 import { FileLock } from '../../util/flock';
@@ -47,14 +47,15 @@ export async function buildRootClosure(ctx: BuildContext, apt: AptState, sources
 }
 
 /**
- * The build root resolved from its own Debian archives (buildRoot.archives): what a
- * fedora recipe locks for its rpmbuild root, and a debian recipe that names other
- * archives for its build root. Every InRelease is verified against the recipe's keyring.
+ * `lock` with the build root resolved from its own Debian archives (buildRoot.archives)
+ * when the recipe names them: what a fedora recipe locks for its rpmbuild root, and a
+ * debian recipe whose build root comes from other archives. Every InRelease is verified
+ * against the recipe's keyring; those archive states join the lock's.
  */
-export async function resolveBuildRoot(ctx: BuildContext): Promise<{ packages: LockedPackage[]; archives: LockedArchive[] }> {
+export async function withBuildRootArchives(ctx: BuildContext, lock: Lock): Promise<Lock> {
   const { recipe } = ctx.loaded;
   const archives = recipe.buildRoot?.archives;
-  if (!archives?.length) throw new XcpError('buildRoot.archives: expected the Debian archives the build root is made from', 'invalidInput');
+  if (!Object.keys(recipe.sources ?? {}).length || !archives?.length) return lock;
   const sources = aptSourcesOf(ctx.loaded, archives);
   return withAptState(ctx, sources, async (apt) => {
     await apt.setup(sources, recipe.target.architecture);
@@ -62,7 +63,9 @@ export async function resolveBuildRoot(ctx: BuildContext): Promise<{ packages: L
     await apt.update();
     const index = await apt.index(sources);
     ctx.progress('resolving the clean build root');
-    return { packages: await buildRootClosure(ctx, apt, sources, index), archives: await lockedArchives(apt, sources) };
+    const build = await buildRootClosure(ctx, apt, sources, index);
+    const states = (await lockedArchives(apt, sources)).filter((a) => !lock.archives.some((b) => b.name === a.name && b.suite === a.suite));
+    return { ...lock, archives: [...lock.archives, ...states], build };
   });
 }
 

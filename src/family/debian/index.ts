@@ -4,7 +4,7 @@ import { resolveDebianLock } from './lock';
 import { buildTargetImage } from './image';
 import { buildInstallerLayer } from './installer-layer';
 import { cleanRootBuilder } from './build-root';
-import { resolveBuildRoot } from './build-root-lock';
+import { withBuildRootArchives } from './build-root-lock';
 
 /**
  * The clean Debian build root (mmdebstrap, from locked .debs), which other families use
@@ -12,8 +12,8 @@ import { resolveBuildRoot } from './build-root-lock';
  */
 export const debianBuildRoot = {
   builder: { module: 'family/debian/build-root', make: cleanRootBuilder },
-  /** Resolves the build root from its own archives (buildRoot.archives). */
-  resolve: resolveBuildRoot,
+  /** Adds to a lock the build root resolved from its own archives (buildRoot.archives), if the recipe names them. */
+  lockFromArchives: withBuildRootArchives,
 };
 
 /** Debian and its derivatives: apt resolves the closure, mmdebstrap makes the target image. */

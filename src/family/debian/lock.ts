@@ -1,6 +1,6 @@
 import { AptState, AptSource } from './apt-state';
 import { checkPins, resolveClosure, PinRef } from './resolve';
-import { aptSourcesOf, withAptState, lockedArchives, buildRootClosure, resolveBuildRoot } from './build-root-lock';
+import { aptSourcesOf, withAptState, lockedArchives, buildRootClosure, withBuildRootArchives } from './build-root-lock';
 import { BuildContext } from '../../plan/types';
 import { Lock, LockedArchive, LockedPackage, LOCK_VERSION } from '../../lock/file';
 import { XcpError } from '../../errors';
@@ -16,13 +16,7 @@ export function recipePins(ctx: BuildContext): PinRef[] {
 /** Resolves the recipe's closure against the Debian archives with apt, verifying each InRelease. */
 export async function resolveDebianLock(ctx: BuildContext, inputs: Record<string, string>): Promise<Lock> {
   const sources = aptSources(ctx);
-  const lock = await withAptState(ctx, sources, (apt) => resolveWith(ctx, inputs, sources, apt));
-  if (Object.keys(ctx.loaded.recipe.sources ?? {}).length && ctx.loaded.recipe.buildRoot?.archives?.length) {
-    const root = await resolveBuildRoot(ctx);
-    lock.build = root.packages;
-    lock.archives.push(...root.archives.filter((a) => !lock.archives.some((b) => b.name === a.name && b.suite === a.suite)));
-  }
-  return lock;
+  return withBuildRootArchives(ctx, await withAptState(ctx, sources, (apt) => resolveWith(ctx, inputs, sources, apt)));
 }
 
 async function resolveWith(ctx: BuildContext, inputs: Record<string, string>, sources: AptSource[], apt: AptState): Promise<Lock> {

@@ -12,13 +12,8 @@ import { scratchDir } from '../../util/scratch';
 export const fedora: DistroFamily = {
   id: 'fedora',
   format: rpmFormat,
-  async resolveLock(ctx, inputs) {
-    const lock = await resolveFedoraLock(ctx, inputs);
-    if (!Object.keys(ctx.loaded.recipe.sources ?? {}).length) return lock;
-    // rpmbuild runs in a clean Debian root (mock is not in Debian): its closure comes from buildRoot.archives.
-    const root = await debianBuildRoot.resolve(ctx);
-    return { ...lock, archives: [...lock.archives, ...root.archives], build: root.packages };
-  },
+  // rpmbuild runs in a clean Debian root (mock is not in Debian): its closure comes from buildRoot.archives.
+  resolveLock: async (ctx, inputs) => debianBuildRoot.lockFromArchives(ctx, await resolveFedoraLock(ctx, inputs)),
   packageBuilder: debianBuildRoot.builder,
   async checkFetched(ctx, files) {
     const tmp = await scratchDir('keys');
