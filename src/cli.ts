@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command, Option, CommanderError } from 'commander';
 import { normalizeProcessEnvironment } from './util/env';
-import { installSignalHandlers, runCleanups } from './util/signals';
+import { installSignalHandlers, runCleanups, SIGNAL_EXIT } from './util/signals';
 import { Session, GlobalOpts } from './commands/session';
 import { runStages, printPlan } from './commands/build';
 import { verifyCommand } from './commands/verify';
@@ -83,7 +83,7 @@ Environment: XCPBUILD_CACHE, XCPBUILD_SIGNING_KEY, XCPBUILD_SIGNING_KEY_PASSPHRA
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input (recipe, lock, key, paths),
   4 resolution (pinned version missing, conflicts), 5 network, 6 a build tool failed or the disk is full,
-  7 verification failed, 130/143 interrupted (SIGINT/SIGTERM).`,
+  7 verification failed; interrupted: 129 SIGHUP, 130 SIGINT, 131 SIGQUIT, 141 closed output pipe, 143 SIGTERM.`,
   );
 
 program
@@ -250,19 +250,19 @@ function oneLine(option: string) {
 }
 
 async function main(): Promise<void> {
-  // Output piped into head(1) and the like: stop quietly when the reader goes away.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-  });
   installSignalHandlers(async (signal) => {
-    const message = `interrupted by ${signal}; nothing half-written was published (outputs are swapped in only when complete)`;
+    const message = `interrupted by ${signal === 'SIGPIPE' ? 'a closed output pipe (SIGPIPE)' : signal}; nothing half-written was published (outputs are swapped in only when complete)`;
     session.log?.line(`error: ${message}`);
-    if (session.json) session.emit({ ok: false, error: { kind: 'interrupted', exitCode: signal === 'SIGINT' ? 130 : 143, message, details: [] } });
-    else process.stderr.write(`\nxcpbuild: ${message}\n`);
+    // A closed pipe is where the report would go: the log keeps it.
+    if (signal !== 'SIGPIPE') {
+      if (session.json) session.emit({ ok: false, error: { kind: 'interrupted', exitCode: SIGNAL_EXIT[signal], message, details: [] } });
+      else process.stderr.write(`\nxcpbuild: ${message}\n`);
+    }
     await session.close();
   });
   let code: number = ExitCode.ok;
   try {
+    await session.sweepLeftovers();
     await program.parseAsync(process.argv);
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -1,14 +1,15 @@
 import os from 'node:os';
 import path from 'node:path';
 import { promises as fs } from 'node:fs';
-import { BuildLog } from '../util/log';
+import { BuildLog, nullLog } from '../util/log';
 import { sweepScratch } from '../util/scratch';
+import { ownDirectory } from '../util/nofollow';
 import { XcpError, ExitCode, isSystemError, fromSystemError } from '../errors';
 import { displayPath } from '../util/paths';
-import { printable } from '../util/text';
+import { printable, hasUrlCredentials } from '../util/text';
 import { BuildOptions } from '../plan/types';
-import { signingKeySource } from '../signing/gpg';
-import { checkedPath } from '../util/env';
+import { signingKeySource, sweepStaleHomes } from '../signing/gpg';
+import { checkedPath, checkTmpdir } from '../util/env';
 import { URL_PATTERN } from '../recipe/strings';
 
 export interface GlobalOpts {
@@ -30,6 +31,8 @@ export interface GlobalOpts {
 export class Session {
   log: BuildLog | undefined;
   private reported = false;
+  /** What the sweep at the start of the command removed, for the log once it is open. */
+  private sweepNotes: string[] = [];
 
   constructor(readonly opts: () => GlobalOpts) {}
 
@@ -40,16 +43,29 @@ export class Session {
   /** Opens the build log out/<name>/logs/<time>-<command>.log and keeps the newest 50 logs. */
   async openLog(recipeName: string, command: string): Promise<BuildLog> {
     const dir = path.resolve(this.opts().out, recipeName, 'logs');
+    await ownDirectory(path.dirname(dir), 'the output directory');
+    await ownDirectory(dir, 'the log directory');
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     this.log = new BuildLog(path.join(dir, `${stamp}-${process.pid}-${command}.log`), this.opts().verbose && !this.json);
     await pruneLogs(dir, 50);
-    const swept = await sweepScratch();
-    if (swept) this.log.line(`removed ${swept} scratch director${swept === 1 ? 'y' : 'ies'} left in ${os.tmpdir()} by killed runs`);
+    for (const line of this.sweepNotes) this.log.line(line);
     return this.log;
+  }
+
+  /**
+   * Removes what killed runs left behind (GnuPG homes and their agents, scratch
+   * directories): at the start of every command, whether or not it signs or builds.
+   */
+  async sweepLeftovers(): Promise<void> {
+    const homes = await sweepStaleHomes(nullLog);
+    const scratch = await sweepScratch();
+    if (homes) this.sweepNotes.push(`removed ${homes} GnuPG home(s) left by killed runs`);
+    if (scratch) this.sweepNotes.push(`removed ${scratch} scratch director${scratch === 1 ? 'y' : 'ies'} left in ${os.tmpdir()} by killed runs`);
   }
 
   buildOptions(extra: Partial<BuildOptions> = {}): BuildOptions {
     const g = this.opts();
+    checkTmpdir();
     return {
       outRoot: checkedPath(g.out, '--out'),
       cacheDir: checkedPath(g.cache, process.env.XCPBUILD_CACHE === g.cache ? 'XCPBUILD_CACHE' : '--cache'),
@@ -105,6 +121,9 @@ function parseMirrors(list: string[]): Record<string, string> {
     const i = m.indexOf('=');
     const name = m.slice(0, i);
     const url = m.slice(i + 1);
+    if (hasUrlCredentials(url)) {
+      throw new XcpError(`--mirror: credentials in a URL are refused (they would be retried in vain and written into logs); found "${printable(m)}"`, 'usage');
+    }
     if (i <= 0 || !/^[a-z0-9][a-z0-9+.-]*$/.test(name) || !new RegExp(URL_PATTERN).test(url)) {
       throw new XcpError(`--mirror: expected ARCHIVE=URL (an archive name of the recipe and an http(s) or file URL), found "${printable(m)}"`, 'usage');
     }
@@ -113,14 +132,22 @@ function parseMirrors(list: string[]): Record<string, string> {
   return out;
 }
 
+/** The name of a build log: <ISO time with - for : and .>-<pid>-<command>.log. Nothing else in logs/ is pruned. */
+const LOG_NAME = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-\d+-[a-z-]+\.log$/;
+
+/** Keeps the newest `keep` of xcpbuild's own logs: regular files with a log's name, never a link or a foreign file. */
 async function pruneLogs(dir: string, keep: number): Promise<void> {
   let names: string[];
   try {
-    names = (await fs.readdir(dir)).filter((n) => n.endsWith('.log')).sort();
+    names = (await fs.readdir(dir)).filter((n) => LOG_NAME.test(n)).sort();
   } catch {
     return;
   }
-  for (const n of names.slice(0, Math.max(0, names.length - keep))) await fs.rm(path.join(dir, n), { force: true });
+  for (const n of names.slice(0, Math.max(0, names.length - keep))) {
+    const file = path.join(dir, n);
+    const st = await fs.lstat(file).catch(() => undefined);
+    if (st?.isFile()) await fs.rm(file, { force: true });
+  }
 }
 
 export { ExitCode };

@@ -1,8 +1,10 @@
 import Ajv from 'ajv';
-import { Lock, LockedPackage, LOCK_VERSION } from './schema';
+import { Lock, LockedPackage, LockedPackage as LockedPackageSchema, LOCK_VERSION, POOL_PATH_PATTERN } from './schema';
+import { printable } from '../util/text';
 import { XcpError, describeSystemError } from '../errors';
 import { writeFileAtomic, exists } from '../util/fsutil';
-import { parseWithPositions, schemaIssues, documentError, readBounded } from '../recipe/document';
+import { schemaIssues, documentError, readBounded } from '../recipe/document';
+import { parseJsonWithPositions } from '../recipe/json-document';
 import { displayPath } from '../util/paths';
 
 export { LOCK_VERSION };
@@ -13,6 +15,34 @@ export const MAX_LOCK_BYTES = 32 * 1024 * 1024;
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
 const validateLock = ajv.compile<Lock>(Lock);
+const validatePackage = ajv.compile<LockedPackage>(LockedPackageSchema);
+
+const POOL_PATH = new RegExp(POOL_PATH_PATTERN);
+
+/** True if an index's file name is one the lock can hold: plain relative segments below `prefix`. */
+export function plainPoolPath(filename: unknown, prefix = ''): boolean {
+  return typeof filename === 'string' && filename.length <= 500 && filename.startsWith(prefix) && POOL_PATH.test(filename);
+}
+
+/**
+ * Checks one package entry as an archive index gave it to the resolver, by the rules the
+ * lock's reader applies: a hostile index (even one signed by a trusted key) cannot make
+ * `lock` write a lock that its own reader refuses, nor make fetch leave the archive.
+ */
+export function checkIndexedPackage(p: LockedPackage, rules: { pathPrefix?: string } = {}): LockedPackage {
+  const field = (() => {
+    if (!validatePackage(p)) return validatePackage.errors?.[0]?.instancePath.slice(1) || 'entry';
+    if (rules.pathPrefix && !p.filename.startsWith(rules.pathPrefix)) return 'filename';
+    return undefined;
+  })();
+  if (!field) return p;
+  const value = (p as unknown as Record<string, unknown>)[field];
+  const expected = field === 'filename' ? `a plain relative path${rules.pathPrefix ? ` under ${rules.pathPrefix}` : ''}` : 'a value the lock format allows';
+  throw new XcpError(
+    `archive ${printable(String(p.archive))} lists package ${printable(String(p.name))} with ${field} "${printable(String(value), 200)}", not ${expected}; refused (the index is hostile or broken)`,
+    'verification',
+  );
+}
 
 /** Every file the lock names, each once: what fetch downloads. */
 export function allLockedFiles(lock: Lock): LockedPackage[] {
@@ -35,7 +65,7 @@ export function serializeLock(lock: Lock): string {
 
 /** Parses and validates lock text; every problem is reported with file:line:col. */
 export function parseLock(text: string, file: string): Lock {
-  const parsed = parseWithPositions(text);
+  const parsed = parseJsonWithPositions(text);
   if (parsed.issues.length) throw documentError(file, 'lock', displayPath(file), parsed.issues);
   const { data, issues, more } = schemaIssues(validateLock, parsed);
   if (!data) {
@@ -60,8 +90,14 @@ export async function readLock(file: string): Promise<Lock | undefined> {
 }
 
 export async function writeLock(file: string, lock: Lock): Promise<void> {
+  const text = serializeLock(lock);
   try {
-    await writeFileAtomic(file, serializeLock(lock));
+    parseLock(text, file);
+  } catch (err) {
+    throw new XcpError(`the resolved lock would not be readable, so it is not written: ${(err as XcpError).details[0] ?? (err as Error).message}`, 'verification');
+  }
+  try {
+    await writeFileAtomic(file, text);
   } catch (err) {
     throw new XcpError(`cannot write lock ${file}: ${describeSystemError(err)}`, 'invalidInput');
   }

@@ -8,9 +8,10 @@ import { Name, Url, Sha256, PackageVersion, Line } from '../recipe/strings';
 export const LOCK_VERSION = 1;
 
 /** A path below an archive (pool/… for apt, Packages/… for yum): plain segments only, no `..`, no absolute path. */
+export const POOL_PATH_PATTERN = '^([A-Za-z0-9+_~][A-Za-z0-9+._~-]*/)*[A-Za-z0-9+_~][A-Za-z0-9+._~%:^-]*\\.(deb|rpm)$';
 const PoolPath = Type.String({
   maxLength: 500,
-  pattern: '^([A-Za-z0-9+_~][A-Za-z0-9+._~-]*/)*[A-Za-z0-9+_~][A-Za-z0-9+._~%:^-]*\\.(deb|rpm)$',
+  pattern: POOL_PATH_PATTERN,
   description: "the file's path below the archive URL, e.g. pool/…/name_version_arch.deb or Packages/x/name-version-release.arch.rpm; plain segments only",
 });
 

@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, constants as fsConstants } from 'node:fs';
 import { ValidateFunction, ErrorObject } from 'ajv';
 import { parseDocument, LineCounter, isMap, isSeq, isPair, isScalar, isAlias, Node, Document, visit } from 'yaml';
 import { XcpError, describeSystemError } from '../errors';
@@ -18,16 +18,18 @@ export const MAX_ISSUES = 50;
 export class DocumentErrors extends XcpError {}
 
 /** Reads a document, refusing anything larger than `maxBytes` before parsing it. */
-export async function readBounded(file: string, what: string, maxBytes: number): Promise<string> {
+export async function readBounded(file: string, what: string, maxBytes: number, opts: { noFollow?: boolean } = {}): Promise<string> {
   let handle;
   try {
-    handle = await fs.open(file, 'r');
+    handle = await fs.open(file, opts.noFollow ? fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK : fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new XcpError(`cannot read ${what} ${file}: it is a symbolic link (refused)`, 'invalidInput');
     throw new XcpError(`cannot read ${what} ${file}: ${describeSystemError(err)}`, 'invalidInput');
   }
   try {
     const st = await handle.stat();
     if (!st.isFile()) throw new XcpError(`cannot read ${what} ${file}: not a regular file`, 'invalidInput');
+    if (opts.noFollow && st.nlink > 1) throw new XcpError(`cannot read ${what} ${file}: it is a hard link (${st.nlink} names for one file; refused)`, 'invalidInput');
     if (st.size > maxBytes) {
       throw new XcpError(`${what} ${file} is ${(st.size / 1048576).toFixed(1)} MiB; a ${what} is at most ${(maxBytes / 1048576).toFixed(0)} MiB`, 'invalidInput');
     }
@@ -45,11 +47,29 @@ export async function readBounded(file: string, what: string, maxBytes: number):
   }
 }
 
-export interface Parsed {
-  doc: Document;
-  lc: LineCounter;
+export interface Position {
+  line: number;
+  col: number;
+}
+
+/** Where a value (or a mapping's key) is in the text: asked for at most MAX_ISSUES places, all at once. */
+export interface LocationRequest {
+  segs: string[];
+  /** The key of this name in the mapping at segs, rather than the mapping itself (if there). */
+  key?: string;
+}
+export type Locator = (requests: LocationRequest[]) => Position[];
+
+/** What schemaIssues needs of a parsed document: its data and a way to place errors in the text. */
+export interface Located {
   data?: unknown;
   issues: DocIssue[];
+  locate: Locator;
+}
+
+export interface Parsed extends Located {
+  doc: Document;
+  lc: LineCounter;
 }
 
 /**
@@ -58,7 +78,21 @@ export interface Parsed {
  * an alias bomb is reported as an error of the document, not of the program.
  */
 export function parseWithPositions(text: string): Parsed {
+  const { doc, lc, data, issues } = parseYaml(text);
+  return { doc, lc, data, issues, locate: yamlLocator(doc, lc) };
+}
+
+function yamlLocator(doc: Document, lc: LineCounter): Locator {
+  return (requests) => requests.map(({ segs, key }) => positionOf((key !== undefined ? keyNodeAt(doc, segs, key) : undefined) ?? nodeAt(doc, segs), doc, lc));
+}
+
+function parseYaml(text: string): Omit<Parsed, 'locate'> {
   const lc = new LineCounter();
+  const tooDeep = nestingBeyond(text, MAX_NESTING, true);
+  if (tooDeep !== undefined) {
+    const doc = new Document(null);
+    return { doc, lc, issues: [{ ...lineColAt(text, tooDeep), keyPath: '', message: `nested more than ${MAX_NESTING} levels deep (refused before parsing)` }] };
+  }
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
   const issues: DocIssue[] = [];
   for (const err of doc.errors.slice(0, MAX_ISSUES)) {
@@ -175,10 +209,16 @@ function simplifyErrors(errors: ErrorObject[]): ErrorObject[] {
   return out;
 }
 
-function describeAjvError(e: ErrorObject, doc: Document, lc: LineCounter): DocIssue {
+interface Described {
+  where: LocationRequest;
+  keyPath: string;
+  message: string;
+}
+
+function describeAjvError(e: ErrorObject): Described {
   const segs = segments(e.instancePath);
   const expected = (e.parentSchema as { description?: string } | undefined)?.description;
-  let node = nodeAt(doc, segs);
+  const where: LocationRequest = { segs };
   let keyPath = keyPathOf(segs);
   let message: string;
   switch (e.keyword) {
@@ -192,7 +232,7 @@ function describeAjvError(e: ErrorObject, doc: Document, lc: LineCounter): DocIs
     }
     case 'additionalProperties': {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
-      node = keyNodeAt(doc, segs, extra) ?? node;
+      where.key = extra;
       keyPath = keyPathOf([...segs, extra]);
       const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
       message = `unknown key "${printable(extra)}"${allowed.length ? ` (expected one of: ${allowed.join(', ')})` : ''}`;
@@ -227,7 +267,7 @@ function describeAjvError(e: ErrorObject, doc: Document, lc: LineCounter): DocIs
     default:
       message = `expected ${expected ?? e.message}, found ${found(e.data)}`;
   }
-  return { ...positionOf(node, doc, lc), keyPath, message };
+  return { where, keyPath, message };
 }
 
 /**
@@ -235,11 +275,75 @@ function describeAjvError(e: ErrorObject, doc: Document, lc: LineCounter): DocIs
  * first MAX_ISSUES errors are located (each lookup walks the document), so the cost
  * stays linear in the input however many errors it has.
  */
-export function schemaIssues<T>(validate: ValidateFunction<T>, parsed: Parsed): { data?: T; issues: DocIssue[]; more: number } {
+export function schemaIssues<T>(validate: ValidateFunction<T>, parsed: Located): { data?: T; issues: DocIssue[]; more: number } {
   if (validate(parsed.data)) return { data: parsed.data as T, issues: [], more: 0 };
   const errors = simplifyErrors(validate.errors ?? []);
-  const issues = errors.slice(0, MAX_ISSUES).map((e) => describeAjvError(e, parsed.doc, parsed.lc));
+  const described = errors.slice(0, MAX_ISSUES).map(describeAjvError);
+  const positions = parsed.locate(described.map((d) => d.where));
+  const issues = described.map((d, i) => ({ ...positions[i], keyPath: d.keyPath, message: d.message }));
   return { issues: sortIssues(issues), more: Math.max(0, errors.length - MAX_ISSUES) };
+}
+
+/** Documents nest at most this deep: recipes, locks and packaging descriptions need a handful of levels. */
+export const MAX_NESTING = 64;
+
+/**
+ * The offset at which `text` opens its (max+1)th nested bracket, or undefined: one
+ * linear pass before any parser runs, so nesting bombs cost milliseconds, not gigabytes.
+ * Brackets inside quoted strings do not count; with `yaml`, single quotes and comments
+ * are also skipped and block indentation deeper than `max` levels of two spaces counts too.
+ */
+export function nestingBeyond(text: string, max: number, yaml = false): number | undefined {
+  let depth = 0;
+  let lineStart = true;
+  let indent = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (lineStart) {
+      if (c === 32) {
+        indent++;
+        continue;
+      }
+      lineStart = false;
+      if (yaml && indent > 2 * max + 2 && c !== 10) return i;
+    }
+    if (c === 10) {
+      lineStart = true;
+      indent = 0;
+    } else if ((c === 34 || (yaml && c === 39)) && (!yaml || i === 0 || QUOTE_OPENERS.includes(text[i - 1]))) {
+      i = skipQuoted(text, i, c);
+    } else if (yaml && c === 35 && (i === 0 || /\s/.test(text[i - 1]))) {
+      while (i + 1 < text.length && text.charCodeAt(i + 1) !== 10) i++;
+    } else if (c === 91 || c === 123) {
+      if (++depth > max) return i;
+    } else if (c === 93 || c === 125) depth = Math.max(0, depth - 1);
+  }
+  return undefined;
+}
+
+/** In YAML a quote opens a quoted scalar only after these (elsewhere it is a letter of a plain scalar). */
+const QUOTE_OPENERS = ' \t\n:[{,-?';
+
+function skipQuoted(text: string, start: number, quote: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (quote === 34 && c === 92) i++;
+    else if (c === quote) {
+      if (quote === 39 && text.charCodeAt(i + 1) === 39) i++;
+      else return i;
+    }
+  }
+  return text.length;
+}
+
+export function lineColAt(text: string, offset: number): Position {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, col: offset - lineStart + 1 };
 }
 
 export function sortIssues(issues: DocIssue[]): DocIssue[] {

@@ -19,7 +19,8 @@ export const Text = (description: string, maxLength = 8000) =>
 /** A Debian-style name: lowercase letters, digits, and + . - */
 export const Name = (description: string) => Type.String({ minLength: 1, maxLength: 100, pattern: '^[a-z0-9][a-z0-9+.-]*$', description });
 
-export const URL_PATTERN = "^(https?|file)://[A-Za-z0-9._~:/?#@%+=,\\[\\]-]+$";
+/** http(s) or file URLs; the authority has no user information (credentials never go into a recipe or a command line). */
+export const URL_PATTERN = "^(https?|file)://[A-Za-z0-9._~:%\\[\\]-]*([/?#][A-Za-z0-9._~:/?#@%+=,\\[\\]-]*)?$";
 export const Url = (description: string) => Type.String({ maxLength: 500, pattern: URL_PATTERN, description });
 
 /** A file path: no whitespace, quotes, backslashes or shell metacharacters (it is written into apt sources and hooks). */

@@ -1,4 +1,5 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { BuildLog } from '../util/log';
@@ -6,7 +7,7 @@ import { run } from '../util/proc';
 import { XcpError, describeSystemError } from '../errors';
 import { exists, processGone, writeFileAtomic } from '../util/fsutil';
 import { onCleanup } from '../util/signals';
-import { checkedPath } from '../util/env';
+import { checkedPath, secretFromEnv } from '../util/env';
 import { printable } from '../util/text';
 
 export function defaultKeyDir(): string {
@@ -31,8 +32,8 @@ export function signingKeySource(option?: string, passphraseFileOption?: string)
     ? { file: checkedPath(passphraseFileOption, '--signing-key-passphrase-file') }
     : process.env.XCPBUILD_SIGNING_KEY_PASSPHRASE_FILE
       ? { file: checkedPath(process.env.XCPBUILD_SIGNING_KEY_PASSPHRASE_FILE, 'XCPBUILD_SIGNING_KEY_PASSPHRASE_FILE') }
-      : process.env.XCPBUILD_SIGNING_KEY_PASSPHRASE !== undefined
-        ? { value: process.env.XCPBUILD_SIGNING_KEY_PASSPHRASE }
+      : secretFromEnv('XCPBUILD_SIGNING_KEY_PASSPHRASE') !== undefined
+        ? { value: secretFromEnv('XCPBUILD_SIGNING_KEY_PASSPHRASE')! }
         : undefined;
   if (option) return { file: checkedPath(option, '--signing-key'), origin: '--signing-key', passphrase };
   if (process.env.XCPBUILD_SIGNING_KEY) return { file: checkedPath(process.env.XCPBUILD_SIGNING_KEY, 'XCPBUILD_SIGNING_KEY'), origin: 'XCPBUILD_SIGNING_KEY', passphrase };
@@ -64,13 +65,23 @@ export async function sweepStaleHomes(log: BuildLog): Promise<number> {
   for (const n of names) {
     const m = new RegExp(`^${HOME_PREFIX}(\\d+)-`).exec(n);
     if (!m || !processGone(Number(m[1]))) continue;
-    const home = path.join(base, n);
-    await run(log, 'gpgconf', ['--homedir', home, '--kill', 'all'], { allowFailure: true });
-    await fs.rm(home, { recursive: true, force: true });
+    await removeHome(log, path.join(base, n));
     swept++;
   }
   if (swept) log.line(`removed ${swept} GnuPG home(s) left by killed runs`);
   return swept;
+}
+
+/** Stops a GnuPG home's agent and removes the home with the secret key in it. */
+async function removeHome(log: BuildLog, home: string): Promise<void> {
+  await run(log, 'gpgconf', ['--homedir', home, '--kill', 'all'], { allowFailure: true });
+  await fs.rm(home, { recursive: true, force: true });
+}
+
+/** The same, synchronously: for a process that must end now (a second signal). */
+function removeHomeNow(home: string): void {
+  spawnSync('gpgconf', ['--homedir', home, '--kill', 'all'], { stdio: 'ignore', timeout: 5000 });
+  rmSync(home, { recursive: true, force: true });
 }
 
 async function makeHome(): Promise<string> {
@@ -140,11 +151,8 @@ export class SigningKey {
     await sweepStaleHomes(log);
     const home = await makeHome();
     let unregister: () => void = () => undefined;
-    const cleanup = async () => {
-      await run(log, 'gpgconf', ['--homedir', home, '--kill', 'all'], { allowFailure: true });
-      await fs.rm(home, { recursive: true, force: true });
-    };
-    unregister = onCleanup(cleanup);
+    const cleanup = () => removeHome(log, home);
+    unregister = onCleanup(cleanup, () => removeHomeNow(home));
     try {
       await run(log, 'gpg', ['--homedir', home, '--batch', '--import', src.file], { purpose: `importing the signing key ${src.file} (${src.origin})`, failAs: 'invalidInput' });
       const res = await run(log, 'gpg', ['--homedir', home, '--batch', '--with-colons', '--list-secret-keys'], { purpose: 'listing the signing key' });
@@ -254,8 +262,7 @@ export class SigningKey {
     if (this.disposed) return;
     this.disposed = true;
     this.unregister();
-    await run(this.log, 'gpgconf', ['--homedir', this.home, '--kill', 'all'], { allowFailure: true });
-    await fs.rm(this.home, { recursive: true, force: true });
+    await removeHome(this.log, this.home);
   }
 }
 
@@ -277,10 +284,7 @@ export async function generateKey(log: BuildLog, keyDir: string, name: string, u
   }
   await sweepStaleHomes(log);
   const home = await makeHome();
-  const unregister = onCleanup(async () => {
-    await run(log, 'gpgconf', ['--homedir', home, '--kill', 'all'], { allowFailure: true });
-    await fs.rm(home, { recursive: true, force: true });
-  });
+  const unregister = onCleanup(() => removeHome(log, home), () => removeHomeNow(home));
   try {
     const gpg = (args: string[], purpose: string) => run(log, 'gpg', ['--homedir', home, '--batch', '--pinentry-mode', 'loopback', '--passphrase', '', ...args], { purpose });
     await gpg(['--faked-system-time', `${DEV_KEY_CREATION}!`, '--quick-generate-key', uid, 'ed25519', 'sign', 'never'], 'generating the key');
@@ -294,7 +298,6 @@ export async function generateKey(log: BuildLog, keyDir: string, name: string, u
     return { secret, public: pub, fingerprint: info.fingerprint };
   } finally {
     unregister();
-    await run(log, 'gpgconf', ['--homedir', home, '--kill', 'all'], { allowFailure: true });
-    await fs.rm(home, { recursive: true, force: true });
+    await removeHome(log, home);
   }
 }

@@ -1,9 +1,10 @@
 import path from 'node:path';
 import Ajv from 'ajv';
 import { PackagingDescription } from './schema';
-import { parseWithPositions, schemaIssues, documentError, readBounded } from '../recipe/document';
+import { parseWithPositions, schemaIssues, documentError, readBounded, nodeAt, positionOf } from '../recipe/document';
+import { checkPlainPathBelow } from '../util/nofollow';
 import { displayPath } from '../util/paths';
-import { confine, exists } from '../util/fsutil';
+import { confine } from '../util/fsutil';
 import { XcpError } from '../errors';
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
@@ -16,7 +17,7 @@ export function descriptionFile(tree: string, name: string): string {
 /** Reads and validates <tree>/<name>.pkg.yaml (file:line:col on every problem) and checks that its files exist in the tree. */
 export async function loadDescription(tree: string, name: string, version: string): Promise<PackagingDescription> {
   const file = descriptionFile(tree, name);
-  const text = await readBounded(file, 'packaging description', 256 * 1024);
+  const text = await readBounded(file, 'packaging description', 256 * 1024, { noFollow: true });
   const parsed = parseWithPositions(text);
   if (parsed.issues.length) throw documentError(file, 'packaging description', displayPath(file), parsed.issues);
   const { data, issues, more } = schemaIssues(validate, parsed);
@@ -24,8 +25,10 @@ export async function loadDescription(tree: string, name: string, version: strin
   const problems: string[] = [];
   if (data.name !== name) problems.push(`${displayPath(file)}: name is "${data.name}", but the recipe's sources: entry is "${name}"`);
   if (`${data.version}-${data.release}` !== version) problems.push(`${displayPath(file)}: version-release is ${data.version}-${data.release}, but the recipe pins ${version}`);
-  for (const f of data.files) {
-    if (!(await exists(confine(tree, f.source, `the file ${f.source}`)))) problems.push(`${displayPath(file)}: ${f.source} is not in the source tree`);
+  for (const [i, f] of data.files.entries()) {
+    confine(tree, f.source, `the file ${f.source}`);
+    const pos = positionOf(nodeAt(parsed.doc, ['files', String(i), 'source']), parsed.doc, parsed.lc);
+    await checkPlainPathBelow(tree, f.source, `${displayPath(file)}:${pos.line}:${pos.col}: files[${i}].source`).catch((err: XcpError) => problems.push(err.message));
   }
   const dests = [...data.files.map((f) => f.dest), ...(data.links ?? []).map((l) => l.dest)];
   for (const d of dests.filter((d, i) => dests.indexOf(d) !== i)) problems.push(`${displayPath(file)}: two entries install ${d}`);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { PackagingDescription } from './schema';
 import { confine } from '../util/fsutil';
+import { readPlainFileBelow } from '../util/nofollow';
 
 /** One installed entry of a package as both formats lay it out. */
 export interface StagedEntry {
@@ -20,13 +21,13 @@ export interface StagedEntry {
  */
 export async function stageInstallTree(desc: PackagingDescription, tree: string, root: string): Promise<StagedEntry[]> {
   const entries: StagedEntry[] = [];
-  for (const f of desc.files) {
-    const src = confine(tree, f.source, `the file ${f.source}`);
+  for (const [i, f] of desc.files.entries()) {
+    confine(tree, f.source, `the file ${f.source}`);
     const man = f.dest.startsWith('/usr/share/man/');
     const dest = man ? `${f.dest}.gz` : f.dest;
     const target = confine(root, dest.slice(1), `the path ${dest}`);
     await fs.mkdir(path.dirname(target), { recursive: true });
-    const data = await fs.readFile(src);
+    const { data } = await readPlainFileBelow(tree, f.source, `${desc.name}.pkg.yaml: files[${i}].source`);
     await fs.writeFile(target, man ? gzipSync(data, { level: 9 }) : data);
     entries.push({ dest, kind: 'file', mode: f.mode === '0755' ? 0o755 : 0o644, config: dest.startsWith('/etc/') });
   }

@@ -1,5 +1,7 @@
 import path from 'node:path';
-import { XcpError } from '../errors';
+import os from 'node:os';
+import { statSync } from 'node:fs';
+import { XcpError, describeSystemError } from '../errors';
 import { hasControlChars, printable } from './text';
 
 /**
@@ -12,6 +14,52 @@ export function normalizeProcessEnvironment(): void {
   process.env.TZ = 'UTC';
   process.env.LC_ALL = 'C.UTF-8';
   delete process.env.LANGUAGE;
+  takeSecrets();
+  absoluteTmpdir();
+}
+
+/** Variables that hold secrets: read once, then removed, so no child process (mmdebstrap, tar, apt) inherits them. */
+const SECRET_VARIABLES = ['XCPBUILD_SIGNING_KEY_PASSPHRASE'];
+const secrets = new Map<string, string>();
+
+function takeSecrets(): void {
+  for (const name of SECRET_VARIABLES) {
+    const value = process.env[name];
+    if (value === undefined) continue;
+    secrets.set(name, value);
+    delete process.env[name];
+  }
+}
+
+/** A secret the environment gave this process (it is no longer in process.env). */
+export function secretFromEnv(name: string): string | undefined {
+  takeSecrets();
+  return secrets.get(name);
+}
+
+/**
+ * TMPDIR as the children see it: a relative TMPDIR would name another directory for
+ * each child that runs elsewhere (mmdebstrap in its chroot), so it is made absolute
+ * here; one that is not a usable directory is refused before any work starts.
+ */
+function absoluteTmpdir(): void {
+  const raw = process.env.TMPDIR;
+  if (raw === undefined || raw === '') return;
+  process.env.TMPDIR = path.resolve(raw);
+}
+
+/** Refuses a TMPDIR that cannot hold xcpbuild's scratch directories, with one line that says why. */
+export function checkTmpdir(): void {
+  const dir = os.tmpdir();
+  const where = process.env.TMPDIR ? 'TMPDIR' : 'the system temporary directory';
+  checkedPath(dir, where);
+  let st;
+  try {
+    st = statSync(dir);
+  } catch (err) {
+    throw new XcpError(`${where}: ${dir} cannot be used: ${describeSystemError(err)}`, 'invalidInput');
+  }
+  if (!st.isDirectory()) throw new XcpError(`${where}: ${dir} is not a directory`, 'invalidInput');
 }
 
 /**

@@ -1,6 +1,8 @@
-import { openSync, closeSync, ftruncateSync, writeSync, readFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, writeSync, readSync } from 'node:fs';
+import { openOwnFileSync } from './nofollow';
 import { spawn } from 'node:child_process';
-import { XcpError, describeSystemError } from '../errors';
+import { XcpError } from '../errors';
+import { printable } from './text';
 
 /**
  * An exclusive flock(2) lock held by this process. Node cannot call flock itself, so
@@ -19,22 +21,16 @@ export class FileLock {
    * wrote into the lock file and waits (up to `timeoutSeconds`, or forever).
    */
   static async acquire(file: string, what: string, onWait?: (holder: string) => void, timeoutSeconds?: number): Promise<FileLock> {
-    let fd: number;
-    try {
-      fd = openSync(file, 'a+', 0o644);
-    } catch (err) {
-      throw new XcpError(`cannot open the lock file ${file}: ${describeSystemError(err)}`, 'invalidInput');
-    }
+    const fd = openOwnFileSync(file, 'the lock file');
     try {
       if ((await flock(fd, ['-n'])) !== 0) {
-        onWait?.(readHolder(file));
+        onWait?.(readHolder(fd));
         const args = timeoutSeconds === undefined ? [] : ['-w', String(timeoutSeconds)];
         if ((await flock(fd, args)) !== 0) {
-          throw new XcpError(`gave up waiting after ${timeoutSeconds}s for ${readHolder(file)} to release ${file}`, 'build');
+          throw new XcpError(`gave up waiting after ${timeoutSeconds}s for ${readHolder(fd)} to release ${file}`, 'build');
         }
       }
-      ftruncateSync(fd, 0);
-      writeSync(fd, `pid ${process.pid}: ${what} (since ${new Date().toISOString()})\n`, 0);
+      claim(fd, `${what} (since ${new Date().toISOString()})`);
       return new FileLock(file, fd);
     } catch (err) {
       closeSync(fd);
@@ -44,13 +40,12 @@ export class FileLock {
 
   /** Takes the lock only if it is free; undefined if another process holds it. */
   static async tryAcquire(file: string, what: string): Promise<FileLock | undefined> {
-    const fd = openSync(file, 'a+', 0o644);
+    const fd = openOwnFileSync(file, 'the lock file');
     if ((await flock(fd, ['-n'])) !== 0) {
       closeSync(fd);
       return undefined;
     }
-    ftruncateSync(fd, 0);
-    writeSync(fd, `pid ${process.pid}: ${what}\n`, 0);
+    claim(fd, what);
     return new FileLock(file, fd);
   }
 
@@ -62,9 +57,17 @@ export class FileLock {
   }
 }
 
-function readHolder(file: string): string {
+/** Records the holder in the lock file, through the descriptor that was checked to be a plain file. */
+function claim(fd: number, what: string): void {
+  ftruncateSync(fd, 0);
+  writeSync(fd, `pid ${process.pid}: ${what}\n`, 0);
+}
+
+function readHolder(fd: number): string {
   try {
-    return readFileSync(file, 'utf8').trim().split('\n')[0] || 'another process';
+    const buf = Buffer.alloc(512);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return printable(buf.subarray(0, n).toString('utf8').trim().split('\n')[0], 200) || 'another process';
   } catch {
     return 'another process';
   }

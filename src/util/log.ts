@@ -1,5 +1,5 @@
-import { openSync, writeSync, closeSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
+import { writeSync, closeSync } from 'node:fs';
+import { createNewFileSync } from './nofollow';
 
 /**
  * One log file per build, holding every command run and everything it printed.
@@ -14,10 +14,8 @@ export class BuildLog {
     readonly file: string | undefined,
     private readonly verbose: boolean,
   ) {
-    if (file) {
-      mkdirSync(path.dirname(file), { recursive: true });
-      this.fd = openSync(file, 'a', 0o644);
-    }
+    // The directory was checked by the caller (a real directory); the name is new, never a planted one.
+    if (file) this.fd = createNewFileSync(file, 'the build log');
   }
 
   line(text: string): void {

@@ -75,7 +75,7 @@ export async function run(log: BuildLog, cmd: string, args: string[], opts: RunO
   const what = opts.purpose ?? cmd;
   const all = `${result.stderr}\n${result.stdout}`;
   if (exitCode !== 0 && !opts.allowFailure) {
-    if (/No space left on device/i.test(all)) throw new XcpError(`${what} failed: no space left on device${spacePath(all)}`, 'build');
+    if (/No space left on device/i.test(all)) throw new XcpError(`${what} failed: disk full (no space left on device)${spacePath(all)}`, 'build');
     const last = lastMeaningfulLine(result.stderr) ?? lastMeaningfulLine(result.stdout) ?? `exit code ${exitCode}`;
     throw new XcpError(`${what} failed: ${printable(last, 300)}`, opts.failAs ?? 'build');
   }

@@ -1,52 +1,89 @@
 /**
- * Cleanups that must run on every way out of a build: normal end, error, Ctrl-C and
- * SIGTERM (CI cancelling a job). A kill -9 cannot be caught; what it leaves behind is
- * swept by the next run instead (stale GnuPG homes, staging directories).
+ * Cleanups that must run on every way out of a build: normal end, error, Ctrl-C,
+ * SIGTERM (CI cancelling a job), SIGHUP, SIGQUIT and a closed output pipe (EPIPE on
+ * stdout or stderr, or SIGPIPE). A kill -9 cannot be caught; what it leaves behind is
+ * swept at the start of the next command instead (stale GnuPG homes, scratch directories).
  */
 type Cleanup = () => Promise<void> | void;
 
-const cleanups = new Set<Cleanup>();
+interface Registered {
+  run: Cleanup;
+  /** The same cleanup done synchronously, for a second signal that cannot wait for the first's. */
+  urgent?: () => void;
+}
+
+const cleanups = new Set<Registered>();
 let installed = false;
 let interruptedBy: NodeJS.Signals | undefined;
 
-export function onCleanup(fn: Cleanup): () => void {
-  cleanups.add(fn);
-  return () => cleanups.delete(fn);
+/** Exit statuses as a shell reports a death by each signal (128 + its number). */
+export const SIGNAL_EXIT: Record<string, number> = { SIGHUP: 129, SIGINT: 130, SIGQUIT: 131, SIGPIPE: 141, SIGTERM: 143 };
+const HANDLED = Object.keys(SIGNAL_EXIT) as NodeJS.Signals[];
+
+export function onCleanup(fn: Cleanup, urgent?: () => void): () => void {
+  const entry: Registered = { run: fn, urgent };
+  cleanups.add(entry);
+  return () => cleanups.delete(entry);
 }
 
 export async function runCleanups(): Promise<void> {
   const all = [...cleanups].reverse();
-  cleanups.clear();
-  for (const fn of all) {
+  for (const entry of all) {
     try {
-      await fn();
+      await entry.run();
     } catch {
       // A cleanup that fails must not stop the others.
     }
+    cleanups.delete(entry);
   }
+}
+
+/** What is still registered, done at once: the secret-bearing cleanups must happen even if the process must end now. */
+function runUrgentCleanups(): void {
+  for (const entry of [...cleanups].reverse()) {
+    try {
+      entry.urgent?.();
+    } catch {
+      // As above.
+    }
+  }
+  cleanups.clear();
 }
 
 export function interruptedSignal(): NodeJS.Signals | undefined {
   return interruptedBy;
 }
 
+let onInterruptHandler: (signal: NodeJS.Signals) => Promise<void> = async () => undefined;
+
 /**
- * On SIGINT/SIGTERM/SIGHUP: run the cleanups, then `onInterrupt` (which reports and
- * closes the log), then exit 128+signal. A second signal exits at once.
+ * Ends the run as if by `signal`: the cleanups, then the handler (which reports and
+ * closes the log), then exit 128+signal. A second interruption while the first is
+ * being handled does the urgent cleanups synchronously and exits at once.
  */
+export function interrupt(signal: NodeJS.Signals): void {
+  const code = SIGNAL_EXIT[signal] ?? 130;
+  if (interruptedBy) {
+    runUrgentCleanups();
+    process.exit(SIGNAL_EXIT[interruptedBy] ?? code);
+  }
+  interruptedBy = signal;
+  void (async () => {
+    await runCleanups();
+    await onInterruptHandler(signal).catch(() => undefined);
+    process.exit(code);
+  })();
+}
+
 export function installSignalHandlers(onInterrupt: (signal: NodeJS.Signals) => Promise<void>): void {
   if (installed) return;
   installed = true;
-  const numbers: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as NodeJS.Signals[]) {
-    process.on(sig, () => {
-      if (interruptedBy) process.exit(128 + numbers[sig]);
-      interruptedBy = sig;
-      void (async () => {
-        await runCleanups();
-        await onInterrupt(sig).catch(() => undefined);
-        process.exit(128 + numbers[sig]);
-      })();
+  onInterruptHandler = onInterrupt;
+  for (const sig of HANDLED) process.on(sig, () => interrupt(sig));
+  // The reader of our output went away (`xcpbuild … | head -1`): a closed pipe, as a shell reports it.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') interrupt('SIGPIPE');
     });
   }
 }

@@ -13,13 +13,25 @@ export function hasControlChars(s: string): boolean {
  * characters are shown as escapes (\n, \x1b, \u2028) and long values are cut.
  */
 export function printable(s: string, max = 80): string {
-  const escaped = s.replace(CONTROL_GLOBAL, (c) => {
+  const escaped = withoutCredentials(s).replace(CONTROL_GLOBAL, (c) => {
     const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
     if (named[c]) return named[c];
     const code = c.charCodeAt(0);
     return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
   return escaped.length > max ? `${escaped.slice(0, max)}… (${s.length} characters)` : escaped;
+}
+
+/** URL credentials (scheme://user:password@host) are never echoed: not in a message, not in a log. */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
+
+export function withoutCredentials(s: string): string {
+  return s.replace(URL_USERINFO, '$1***@');
+}
+
+/** True if a URL carries user information (credentials) before its host. */
+export function hasUrlCredentials(url: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(url);
 }
 
 /** POSIX shell single quoting: the value comes back as exactly one word, never interpreted. */

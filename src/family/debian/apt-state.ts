@@ -5,7 +5,8 @@ import { run } from '../../util/proc';
 import { XcpError } from '../../errors';
 import { parseDeb822, Stanza, sourceName } from '../../format/deb/deb822';
 import { sha256 } from '../../util/hash';
-import { deb822Value } from '../../util/text';
+import { plainPoolPath } from '../../lock/file';
+import { deb822Value, printable } from '../../util/text';
 
 export interface AptSource {
   name: string;
@@ -36,6 +37,9 @@ export interface IndexedRelease {
   suite: string;
   inReleaseFile: string;
 }
+
+/** apt's words for an index it refuses to trust, as opposed to one it could not download. */
+const VERIFICATION_FAILURE = /NO_PUBKEY|not signed|EXPKEYSIG|REVKEYSIG|BADSIG|signature|OpenPGP|is expired|is not valid yet|invalid since|invalid for another/i;
 
 /**
  * A private apt configuration and state directory: apt reads only the recipe's
@@ -92,8 +96,10 @@ export class AptState {
     if (res.exitCode === 0) return;
     const out = `${res.stdout}\n${res.stderr}`;
     const lines = out.split('\n').map((l) => l.trim());
-    const sig = lines.find((l) => /NO_PUBKEY|not signed|EXPKEYSIG|BADSIG|signature|OpenPGP/i.test(l) && /^(E|W):/.test(l));
-    if (sig) throw new XcpError(`archive signature check failed: ${sig.replace(/^[EW]:\s*/, '')}`, 'verification');
+    // A signed index apt will not trust (bad or missing signature, expired Valid-Until, a Date in the future):
+    // retrying cannot help, so this is verification (exit 7), never network.
+    const sig = lines.find((l) => /^(E|W|Err):?/.test(l) && VERIFICATION_FAILURE.test(l));
+    if (sig) throw new XcpError(`archive verification failed: ${printable(sig.replace(/^(E|W|Err):?\s*/, ''), 400)}`, 'verification');
     const fetchErr = lines.find((l) => /^(E|W|Err):?.*(Failed to fetch|Could not|Unable to connect|404|Temporary failure|Connection)/i.test(l));
     const cause = fetchErr ?? lines.filter((l) => /^E:/.test(l)).pop() ?? `apt-get update exited with ${res.exitCode}`;
     throw new XcpError(`cannot download the archive indexes (after retries): ${cause.replace(/^(E|W|Err):\s*/, '')}`, 'network');
@@ -134,6 +140,9 @@ export class AptState {
         continue;
       }
       for (const st of parseDeb822(text)) {
+        if (!plainPoolPath(st.Filename, 'pool/')) {
+          throw new XcpError(`archive ${t.archive} (${t.suite}) lists package ${printable(String(st.Package))} with Filename "${printable(String(st.Filename), 200)}", not a plain relative path under pool/; refused (the index is hostile or broken)`, 'verification');
+        }
         const entry: IndexEntry = {
           name: st.Package,
           version: st.Version,

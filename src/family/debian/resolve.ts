@@ -2,7 +2,7 @@ import { AptState, AptSource, IndexEntry } from './apt-state';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
 import { XcpError } from '../../errors';
-import { LockedPackage } from '../../lock/file';
+import { LockedPackage, checkIndexedPackage } from '../../lock/file';
 import { compareDebianVersions } from '../../format/deb/version';
 
 export interface PinRef {
@@ -60,7 +60,7 @@ export async function resolveClosure(
     const filename = source ? url.slice(source.uri.replace(/\/+$/, '').length + 1) : '';
     const entry = source && byPath.get(`${source.name} ${filename}`);
     if (!entry) throw new XcpError(`apt chose ${url}, which no index of the recipe's archives lists`, 'resolution');
-    packages.push({
+    packages.push(checkIndexedPackage({
       name: entry.name,
       version: entry.version,
       architecture: entry.architecture,
@@ -72,7 +72,7 @@ export async function resolveClosure(
       source: entry.source,
       ...(/^[a-z-]+$/.test(entry.stanza.Priority ?? '') ? { priority: entry.stanza.Priority } : {}),
       ...(/^[a-z0-9/-]+$/.test(entry.stanza.Section ?? '') ? { section: entry.stanza.Section } : {}),
-    });
+    }, { pathPrefix: 'pool/' }));
   }
   if (packages.length === 0) throw new XcpError('apt resolved an empty closure; check the recipe base and packages', 'resolution');
   return packages;

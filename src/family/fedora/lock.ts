@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BuildContext } from '../../plan/types';
-import { Lock, LockedArchive, LockedPackage, LOCK_VERSION, parseLock, serializeLock } from '../../lock/file';
+import { Lock, LockedArchive, LockedPackage, LOCK_VERSION, parseLock, serializeLock, checkIndexedPackage } from '../../lock/file';
 import { FileLock } from '../../util/flock';
 import { mkdirp, exists } from '../../util/fsutil';
 import { archiveKeyFile } from '../../recipe/archive-keys';
@@ -120,7 +120,7 @@ async function probe(archive: string, uri: string): Promise<void> {
 
 function lockedPackage(p: RpmEntry, release: string): LockedPackage {
   if (p.checksum_type !== 'sha256') throw new XcpError(`${p.name}: the archive lists a ${p.checksum_type} checksum; xcpbuild pins sha256`, 'resolution');
-  return {
+  return checkIndexedPackage({
     name: p.name,
     version: evrOf(p),
     architecture: p.arch,
@@ -131,5 +131,5 @@ function lockedPackage(p: RpmEntry, release: string): LockedPackage {
     filename: p.location,
     source: sourceName(p.sourcerpm, p.name),
     ...(p.sourcerpm ? { sourceRpm: p.sourcerpm } : {}),
-  };
+  });
 }
