@@ -9,7 +9,7 @@ TEST_OUT ?= .test-out
 
 # Debian packages the pipeline and its tests drive for real.
 SYSTEM_PACKAGES = apt-utils dpkg-dev gnupg gpgv xz-utils mmdebstrap debian-archive-keyring \
-	lintian nginx-light ca-certificates xorriso mtools dosfstools squashfs-tools grub-common \
+	lintian nginx-light ca-certificates xorriso mtools dosfstools squashfs-tools attr grub-common \
 	qemu-system-x86 qemu-utils ovmf util-linux fdisk \
 	rpm createrepo-c dnf python3-dnf rpmlint
 # Only for `make repro`: what compares two builds.

@@ -1,6 +1,7 @@
-import { promises as fs, createWriteStream } from 'node:fs';
+import { promises as fs, createWriteStream, constants as fsConstants } from 'node:fs';
 import { ContentStore } from './store';
-import { XcpError } from '../errors';
+import { XcpError, fromSystemError } from '../errors';
+import { printable } from '../util/text';
 import { BuildLog } from '../util/log';
 
 export interface DownloadItem {
@@ -16,12 +17,40 @@ export interface DownloadOptions {
   /** Base delay of the exponential backoff between attempts, in ms. */
   backoffMs: number;
   idleTimeoutMs: number;
+  /**
+   * The slowest a download may be: an attempt that receives fewer than
+   * minBytesPerSecond × rateWindowSeconds bytes in any window of rateWindowSeconds is
+   * given up (a mirror that drips a byte every few seconds never trips the idle timeout).
+   */
+  minBytesPerSecond: number;
+  rateWindowSeconds: number;
   onProgress?: (doneBytes: number, totalBytes: number, doneFiles: number, totalFiles: number) => void;
 }
 
-export const defaultDownloadOptions: DownloadOptions = { concurrency: 6, attempts: 5, backoffMs: 500, idleTimeoutMs: 30000 };
+export const defaultDownloadOptions: DownloadOptions = { concurrency: 6, attempts: 5, backoffMs: 500, idleTimeoutMs: 30000, minBytesPerSecond: 16384, rateWindowSeconds: 60 };
+
+/** The throughput floor from the environment (XCPBUILD_DOWNLOAD_MIN_RATE bytes/s, XCPBUILD_DOWNLOAD_RATE_WINDOW s), or the defaults. */
+export function downloadOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): DownloadOptions {
+  const int = (name: string, fallback: number, min: number) => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return fallback;
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) < min) throw new XcpError(`${name}: expected a whole number of at least ${min}, found "${printable(raw)}"`, 'usage');
+    return Number(raw);
+  };
+  return {
+    ...defaultDownloadOptions,
+    minBytesPerSecond: int('XCPBUILD_DOWNLOAD_MIN_RATE', defaultDownloadOptions.minBytesPerSecond, 0),
+    rateWindowSeconds: int('XCPBUILD_DOWNLOAD_RATE_WINDOW', defaultDownloadOptions.rateWindowSeconds, 1),
+  };
+}
 
 class PermanentError extends Error {}
+
+/** A write into the cache failed for want of space: no retry can help, and the build ends with the path. */
+function diskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
 
 /** Downloads every item not yet in the store: parallel, resumable, retried with backoff, verified by sha256. */
 export async function downloadAll(store: ContentStore, items: DownloadItem[], log: BuildLog, opts: DownloadOptions = defaultDownloadOptions): Promise<{ downloaded: number; bytes: number }> {
@@ -45,7 +74,7 @@ export async function downloadAll(store: ContentStore, items: DownloadItem[], lo
     for (let attempt = 1; attempt <= opts.attempts; attempt++) {
       let counted = 0;
       try {
-        const bytes = await fetchInto(store, item, opts.idleTimeoutMs, log, (n) => {
+        const bytes = await fetchInto(store, item, opts, log, (n) => {
           counted += n;
           doneBytes += n;
           report();
@@ -58,6 +87,7 @@ export async function downloadAll(store: ContentStore, items: DownloadItem[], lo
         return;
       } catch (err) {
         doneBytes -= counted;
+        if (diskFull(err)) throw fromSystemError(err as NodeJS.ErrnoException);
         lastError = (err as Error).message;
         log.line(`download ${item.url} attempt ${attempt}/${opts.attempts} failed: ${lastError}`);
         if (err instanceof PermanentError) break;
@@ -97,7 +127,8 @@ async function sizeOf(file: string): Promise<number> {
  * request; a partial that is already complete is checked and committed (or thrown
  * away) without asking the server for the impossible range past its end.
  */
-async function fetchInto(store: ContentStore, item: DownloadItem, idleTimeoutMs: number, log: BuildLog, onBytes: (n: number) => void): Promise<number> {
+async function fetchInto(store: ContentStore, item: DownloadItem, opts: DownloadOptions, log: BuildLog, onBytes: (n: number) => void): Promise<number> {
+  const { idleTimeoutMs } = opts;
   const partial = await store.claimPartial(item.sha256);
   let have = await sizeOf(partial);
   if (have >= item.size) {
@@ -145,35 +176,75 @@ async function fetchInto(store: ContentStore, item: DownloadItem, idleTimeoutMs:
       throw new Error(`the server answered a range starting at ${start}, asked for ${have}`);
     }
   }
-  const out = createWriteStream(partial, { flags: have > 0 ? 'a' : 'w', mode: 0o644 });
-  const outDone = new Promise<void>((resolve, reject) => {
+  const { O_WRONLY, O_CREAT, O_NOFOLLOW, O_APPEND, O_TRUNC } = fsConstants;
+  const handle = await fs.open(partial, O_WRONLY | O_CREAT | O_NOFOLLOW | (have > 0 ? O_APPEND : O_TRUNC), 0o644).catch((err) => {
+    clearTimeout(timer);
+    throw err;
+  });
+  const out = createWriteStream(partial, { fd: handle });
+  // A failed write (a full disk) must end this attempt at once, not surface later as an unhandled rejection.
+  let writeError: NodeJS.ErrnoException | undefined;
+  const outDone = new Promise<void>((resolve) => {
     out.on('finish', resolve);
-    out.on('error', reject);
+    out.on('error', (err) => {
+      writeError = withPathOf(err, partial);
+      controller.abort();
+      resolve();
+    });
   });
   let written = 0;
+  const floor = throughputFloor(opts, () => written, () => controller.abort());
   try {
     const reader = res.body!.getReader();
     for (;;) {
       const { done, value } = await reader.read();
+      if (writeError) throw writeError;
       if (done) break;
       clearTimeout(timer);
       timer = setTimeout(() => controller.abort(), idleTimeoutMs);
       written += value.length;
       if (have + written > item.size) throw new Error(`the server sent more than the locked size ${item.size}`);
       onBytes(value.length);
-      if (!out.write(value)) await new Promise<void>((r) => out.once('drain', () => r()));
+      if (!out.write(value)) await new Promise<void>((r) => (writeError ? r() : out.once('drain', () => r())));
     }
   } catch (err) {
-    throw new Error(controller.signal.aborted ? `no data for ${idleTimeoutMs / 1000}s` : (err as Error).message);
+    if (writeError) throw writeError;
+    throw new Error(floor.tripped() ?? (controller.signal.aborted ? `no data for ${idleTimeoutMs / 1000}s` : (err as Error).message));
   } finally {
     clearTimeout(timer);
+    floor.stop();
     out.end();
-    await outDone.catch(() => undefined);
+    await outDone;
   }
+  if (writeError) throw writeError;
   await store.commit(item.sha256, item.size, partial);
   return written;
 }
 
+
+/**
+ * Checks the bytes received every window and calls `abort` when a window brought
+ * fewer than the floor allows; the partial file stays, so the next attempt resumes.
+ */
+function throughputFloor(opts: DownloadOptions, received: () => number, abort: () => void): { tripped: () => string | undefined; stop: () => void } {
+  let why: string | undefined;
+  if (opts.minBytesPerSecond <= 0) return { tripped: () => undefined, stop: () => undefined };
+  let atWindowStart = 0;
+  const timer = setInterval(() => {
+    const got = received() - atWindowStart;
+    atWindowStart = received();
+    if (got < opts.minBytesPerSecond * opts.rateWindowSeconds) {
+      why = `slower than ${(opts.minBytesPerSecond / 1024).toFixed(0)} KiB/s (${got} bytes in ${opts.rateWindowSeconds}s; XCPBUILD_DOWNLOAD_MIN_RATE sets the floor)`;
+      abort();
+    }
+  }, opts.rateWindowSeconds * 1000);
+  return { tripped: () => why, stop: () => clearInterval(timer) };
+}
+
+function withPathOf(err: NodeJS.ErrnoException, file: string): NodeJS.ErrnoException {
+  if (!err.path) err.path = file;
+  return err;
+}
 
 /** A file:// archive (a local mirror): copied into the partial file, then verified like any download. */
 async function copyLocal(store: ContentStore, item: DownloadItem, partial: string, onBytes: (n: number) => void): Promise<number> {
@@ -182,6 +253,7 @@ async function copyLocal(store: ContentStore, item: DownloadItem, partial: strin
     await fs.copyFile(file, partial);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
+    if (diskFull(err)) throw withPathOf(err as NodeJS.ErrnoException, partial);
     if (code === 'ENOENT') throw new PermanentError('the archive has no such file');
     throw new Error(code ?? (err as Error).message);
   }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sha256File } from '../util/hash';
 import { exists, mkdirp, processGone } from '../util/fsutil';
+import { ownDirectory } from '../util/nofollow';
 import { XcpError, describeSystemError } from '../errors';
 
 export function defaultCacheDir(): string {
@@ -32,11 +33,12 @@ export class ContentStore {
   static async open(root: string): Promise<ContentStore> {
     const store = new ContentStore(root);
     try {
-      for (const d of ['sha256', 'partial', 'trees', 'locks']) await mkdirp(path.join(root, d));
+      await mkdirp(root);
       await fs.access(root, fs.constants.W_OK);
     } catch (err) {
-      throw new XcpError(`cannot use cache directory ${root}: ${describeSystemError(err)}`, 'invalidInput');
+      throw new XcpError(`cannot use cache directory ${root}: ${describeSystemError(err)}`, (err as NodeJS.ErrnoException).code === 'ENOSPC' ? 'build' : 'invalidInput');
     }
+    for (const d of ['sha256', 'partial', 'trees', 'locks']) await ownDirectory(path.join(root, d), 'the cache directory');
     return store;
   }
 
@@ -56,8 +58,8 @@ export class ContentStore {
   /** The cheap check: present, with the expected size and the store's mtime. */
   async looksIntact(hash: string, size: number): Promise<boolean> {
     try {
-      const st = await fs.stat(this.pathOf(hash));
-      return st.isFile() && st.size === size && Math.floor(st.mtimeMs / 1000) === STORE_MTIME;
+      const st = await fs.lstat(this.pathOf(hash));
+      return st.isFile() && st.nlink === 1 && st.size === size && Math.floor(st.mtimeMs / 1000) === STORE_MTIME;
     } catch {
       return false;
     }
@@ -105,12 +107,13 @@ export class ContentStore {
       // Left by a killed run, or by an earlier attempt of this one (one download per hash at a time here).
       if (m && (Number(m[1]) === process.pid || processGone(Number(m[1])))) stale.push(n);
     }
-    const sizes = await Promise.all(stale.map(async (n) => (await fs.stat(path.join(this.partialDir, n)).catch(() => undefined))?.size ?? -1));
-    const order = stale.map((n, i) => [n, sizes[i]] as const).sort((a, b) => b[1] - a[1]);
+    // Only a regular file with one name is resumed: appending through a planted link would write anywhere.
+    const stats = await Promise.all(stale.map((n) => fs.lstat(path.join(this.partialDir, n)).catch(() => undefined)));
+    const order = stale.map((n, i) => [n, stats[i]] as const).sort((a, b) => (b[1]?.size ?? -1) - (a[1]?.size ?? -1));
     let claimed = false;
-    for (const [n] of order) {
+    for (const [n, st] of order) {
       try {
-        if (!claimed) {
+        if (!claimed && st?.isFile() && st.nlink === 1) {
           await fs.rename(path.join(this.partialDir, n), mine);
           claimed = true;
         } else {

@@ -17,7 +17,7 @@ async function sourceTree(ctx: BuildContext, name: string, src: Source, scratch:
   if (src.path) return sourceTreePath(ctx.loaded, src.path);
   const store = await ctx.store();
   const dir = path.join(scratch, name);
-  await extractSourceTarball(ctx.log, store.pathOf(src.sha256!), dir, `${name} (${src.url})`);
+  await extractSourceTarball(ctx.log, store.pathOf(src.sha256!), dir, `${name} (${src.url})`, src.size!);
   return dir;
 }
 

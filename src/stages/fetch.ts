@@ -3,7 +3,7 @@ import { StageDefinition, BuildContext } from '../plan/types';
 import { hashValue } from '../util/hash';
 import { allLockedFiles } from '../lock/file';
 import { familyOf } from '../family';
-import { downloadAll } from '../cache/download';
+import { downloadAll, downloadOptionsFromEnv } from '../cache/download';
 import { XcpError } from '../errors';
 import { requireLock, closureDigest, stageDir } from './common';
 import { writeFileAtomic, mkdirp } from '../util/fsutil';
@@ -68,10 +68,7 @@ export const fetchStage: StageDefinition = {
       }
       const mib = (n: number) => (n / 1048576).toFixed(1);
       const result = await downloadAll(store, items, ctx.log, {
-        concurrency: 6,
-        attempts: 5,
-        backoffMs: 500,
-        idleTimeoutMs: 30000,
+        ...downloadOptionsFromEnv(),
         onProgress: (done, total, files, totalFiles) => ctx.progress(`${mib(done)} / ${mib(total)} MiB, ${files}/${totalFiles} files`),
       });
       const family = familyOf(ctx.loaded.recipe);

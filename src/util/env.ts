@@ -3,6 +3,7 @@ import os from 'node:os';
 import { statSync } from 'node:fs';
 import { XcpError, describeSystemError } from '../errors';
 import { hasControlChars, printable } from './text';
+import { APT_SAFE_PATH } from './apt-path';
 
 /**
  * The environment every build runs in, whatever the caller's: outputs must not depend
@@ -53,6 +54,9 @@ export function checkTmpdir(): void {
   const dir = os.tmpdir();
   const where = process.env.TMPDIR ? 'TMPDIR' : 'the system temporary directory';
   checkedPath(dir, where);
+  if (!APT_SAFE_PATH.test(dir)) {
+    throw new XcpError(`${where}: ${printable(dir)} cannot be used: paths below it are given to apt and mmdebstrap, which split them on whitespace; choose a path of letters, digits and . _ + - / @ = ~`, 'invalidInput');
+  }
   let st;
   try {
     st = statSync(dir);

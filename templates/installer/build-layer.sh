@@ -6,6 +6,22 @@
 # copies); OVERLAY: the installer's own files; MASKED: units not to start in the live
 # system; WORK: scratch space; OUT: where the layer and the boot files go.
 set -euo pipefail
+
+# Overlayfs records build-host internals on what it copies up (trusted.overlay.origin and
+# .impure hold file handles made of this host's inode numbers): removed, so the layer is
+# the same on every builder. Only the opaque marker means something to the live system.
+strip_overlay_xattrs() {
+  local line file=
+  getfattr --absolute-names --recursive --physical --no-dereference -m '^trusted\.overlay\.' "$1" |
+    while IFS= read -r line; do
+      case $line in
+        '# file: '*) printf -v file '%b' "${line#\# file: }" ;;
+        trusted.overlay.opaque | '') ;;
+        trusted.overlay.*) setfattr --no-dereference -x "$line" "$file" ;;
+      esac
+    done
+}
+
 image=$1 debs=$2 overlay=$3 masked=$4 work=$5 out=$6
 : "${SOURCE_DATE_EPOCH:?}"
 lower=$work/lower upper=$work/upper root=$work/root
@@ -14,7 +30,8 @@ mkdir -p "$work"
 echo "I: unpacking the target image"
 unsquashfs -q -n -d "$lower" "$image" >/dev/null
 mkdir -p "$upper" "$work/overlay-work" "$root"
-mount -t overlay overlay -o "lowerdir=$lower,upperdir=$upper,workdir=$work/overlay-work" "$root"
+# Relative to $work: overlayfs options split on commas and colons, which a cache path may hold.
+(cd "$work" && mount -t overlay overlay -o lowerdir=lower,upperdir=upper,workdir=overlay-work root)
 mount -t proc proc "$root/proc"
 mount -t sysfs sysfs "$root/sys"
 mount --rbind /dev "$root/dev"
@@ -52,6 +69,7 @@ umount -R "$root"
 # Logs and backups of this build carry wall-clock times; the live system needs none of them.
 rm -rf "$upper/boot" "$upper/var/log" "$upper/var/cache/ldconfig/aux-cache" "$upper/var/lib/dpkg/status-old" \
   "$upper/var/lib/dpkg/diversions-old" "$upper/var/cache/debconf/"*-old "$upper/tmp" "$upper/run"
+strip_overlay_xattrs "$upper"
 echo "I: compressing the layer"
 # With SOURCE_DATE_EPOCH, mksquashfs sets the creation time to it and clamps every file time.
 mksquashfs "$upper" "$out/installer.squashfs" -comp zstd -Xcompression-level 15 -noappend -no-progress -quiet

@@ -5,6 +5,7 @@ import { run } from '../../util/proc';
 import { XcpError } from '../../errors';
 import { parseDeb822, Stanza, sourceName } from '../../format/deb/deb822';
 import { sha256 } from '../../util/hash';
+import { AptPaths } from '../../util/apt-path';
 import { plainPoolPath } from '../../lock/file';
 import { deb822Value, printable } from '../../util/text';
 
@@ -49,6 +50,7 @@ export class AptState {
   constructor(
     readonly root: string,
     private readonly log: BuildLog,
+    private readonly paths: AptPaths,
   ) {}
 
   get env(): Record<string, string> {
@@ -77,16 +79,19 @@ export class AptState {
         '',
       ].join('\n'),
     );
-    const entries = sources.map((s) =>
-      [
-        'Types: deb',
-        `URIs: ${deb822Value('URIs', s.uri)}`,
-        `Suites: ${deb822Value('Suites', s.suites.join(' '))}`,
-        `Components: ${deb822Value('Components', s.components.join(' '))}`,
-        `Signed-By: ${deb822Value('Signed-By', s.keyring)}`,
-        '',
-      ].join('\n'),
-    );
+    const entries = [];
+    for (const s of sources) {
+      entries.push(
+        [
+          'Types: deb',
+          `URIs: ${deb822Value('URIs', s.uri)}`,
+          `Suites: ${deb822Value('Suites', s.suites.join(' '))}`,
+          `Components: ${deb822Value('Components', s.components.join(' '))}`,
+          `Signed-By: ${deb822Value('Signed-By', await this.paths.of(s.keyring))}`,
+          '',
+        ].join('\n'),
+      );
+    }
     await fs.writeFile(path.join(r, 'etc/apt/sources.list.d/recipe.sources'), entries.join('\n'));
   }
 

@@ -6,6 +6,7 @@ import { Lock, LockedArchive, LockedPackage } from '../../lock/file';
 import { Archive } from '../../recipe/schema';
 import { LoadedRecipe, keyringPath } from '../../recipe/load';
 import { FileLock } from '../../util/flock';
+import { AptPaths } from '../../util/apt-path';
 import { mkdirp } from '../../util/fsutil';
 import { hashValue } from '../../util/hash';
 import { XcpError } from '../../errors';
@@ -20,9 +21,11 @@ export async function withAptState<T>(ctx: BuildContext, sources: AptSource[], u
   const stateDir = path.join(ctx.options.cacheDir, 'apt-state', hashValue(sources).slice(0, 16));
   await mkdirp(stateDir);
   const held = await FileLock.acquire(`${stateDir}.lock`, `xcpbuild lock ${ctx.loaded.recipe.name}`, (holder) => ctx.progress(`waiting for ${holder} to finish with the apt state`));
+  const paths = new AptPaths();
   try {
-    return await use(new AptState(stateDir, ctx.log));
+    return await use(new AptState(stateDir, ctx.log, paths));
   } finally {
+    await paths.dispose();
     held.release();
   }
 }
