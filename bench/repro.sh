@@ -36,7 +36,7 @@ build b "$work/b/out dir" "umask 077; $clock" TZ=Pacific/Chatham LANG=fr_FR.UTF-
 
 sums() { (cd "$1" && find . -type f ! -name .xcpbuild-stage.json -print0 | sort -z | xargs -0 sha256sum); }
 status=0
-for stage in meta repo image installer iso; do
+for stage in build meta repo image installer iso; do
   a="$work/a/out/$recipe/$stage" b="$work/b/out dir/$recipe/$stage"
   sums "$a" > "$work/a.$stage.sums"; sums "$b" > "$work/b.$stage.sums"
   n=$(wc -l < "$work/a.$stage.sums")

@@ -2,7 +2,7 @@
 import path from 'node:path';
 import { Command, Option, CommanderError } from 'commander';
 import { normalizeProcessEnvironment } from './util/env';
-import { installSignalHandlers, runCleanups, SIGNAL_EXIT } from './util/signals';
+import { installSignalHandlers, runCleanups, interruptedSignal, SIGNAL_EXIT } from './util/signals';
 import { Session, GlobalOpts } from './commands/session';
 import { runStages, printPlan } from './commands/build';
 import { verifyCommand } from './commands/verify';
@@ -250,15 +250,19 @@ function oneLine(option: string) {
 }
 
 async function main(): Promise<void> {
-  installSignalHandlers(async (signal) => {
+  // A promise rejected with no handler (a stream's error, say) is reported like any error, cleanups included.
+  process.on('unhandledRejection', (err) => {
+    if (interruptedSignal()) return;
+    const code = session.report(err);
+    void runCleanups().finally(() => process.exit(code));
+  });
+  installSignalHandlers((signal) => {
     const message = `interrupted by ${signal === 'SIGPIPE' ? 'a closed output pipe (SIGPIPE)' : signal}; nothing half-written was published (outputs are swapped in only when complete)`;
     session.log?.line(`error: ${message}`);
     // A closed pipe is where the report would go: the log keeps it.
-    if (signal !== 'SIGPIPE') {
-      if (session.json) session.emit({ ok: false, error: { kind: 'interrupted', exitCode: SIGNAL_EXIT[signal], message, details: [] } });
-      else process.stderr.write(`\nxcpbuild: ${message}\n`);
-    }
-    await session.close();
+    if (signal === 'SIGPIPE') return;
+    if (session.json) session.emit({ ok: false, error: { kind: 'interrupted', exitCode: SIGNAL_EXIT[signal], message, details: [] } });
+    else process.stderr.write(`\nxcpbuild: ${message}\n`);
   });
   let code: number = ExitCode.ok;
   try {
@@ -274,12 +278,16 @@ async function main(): Promise<void> {
           session.emit({ ok: false, error: { kind: 'usage', exitCode: ExitCode.usage, message, details: [] } });
         }
       }
-    } else code = session.report(err);
+    } else if (!interruptedSignal()) code = session.report(err);
   } finally {
     await runCleanups();
     await session.close();
   }
+  // An interrupted run ends with its signal's status once its cleanups are done (util/signals), never with the error the interruption caused.
+  if (interruptedSignal()) await new Promise(() => undefined);
   process.exitCode = code;
+  // A failed run ends now: work still in flight (downloads of other files, say) has no one to report to.
+  if (code !== ExitCode.ok) process.exit(code);
 }
 
 void main();

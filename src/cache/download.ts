@@ -62,6 +62,10 @@ export async function downloadAll(store: ContentStore, items: DownloadItem[], lo
   const report = () => opts.onProgress?.(doneBytes, totalBytes, doneFiles, items.length);
   const queue = [...items];
   const failures: string[] = [];
+  // One file that cannot be had fails the fetch: no new downloads start after it (a dead mirror fails in one file's time).
+  const failFast = () => {
+    queue.length = 0;
+  };
 
   async function one(item: DownloadItem): Promise<void> {
     if (await store.has(item.sha256, item.size)) {
@@ -87,7 +91,10 @@ export async function downloadAll(store: ContentStore, items: DownloadItem[], lo
         return;
       } catch (err) {
         doneBytes -= counted;
-        if (diskFull(err)) throw fromSystemError(err as NodeJS.ErrnoException);
+        if (diskFull(err)) {
+          failFast();
+          throw fromSystemError(err as NodeJS.ErrnoException);
+        }
         lastError = (err as Error).message;
         log.line(`download ${item.url} attempt ${attempt}/${opts.attempts} failed: ${lastError}`);
         if (err instanceof PermanentError) break;
@@ -102,6 +109,7 @@ export async function downloadAll(store: ContentStore, items: DownloadItem[], lo
       }
     }
     failures.push(`${item.label}: ${lastError} (${item.url})`);
+    failFast();
   }
 
   async function worker(): Promise<void> {

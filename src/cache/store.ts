@@ -65,6 +65,20 @@ export class ContentStore {
     }
   }
 
+  /** How many of `entries` fail the cheap check, 64 at a time (a lock may name 80,000 files). */
+  async countNotIntact(entries: { sha256: string; size: number }[]): Promise<number> {
+    let missing = 0;
+    let next = 0;
+    const worker = async () => {
+      while (next < entries.length) {
+        const e = entries[next++];
+        if (!(await this.looksIntact(e.sha256, e.size))) missing++;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(64, entries.length) }, worker));
+    return missing;
+  }
+
   /** True if an intact entry is present. With `deep`, hashes it; a corrupt entry is removed. */
   async has(hash: string, size: number, deep = false): Promise<boolean> {
     if (!(await this.looksIntact(hash, size))) {

@@ -21,7 +21,7 @@ export class ReleaseDir {
   async releases(): Promise<string[]> {
     const names = await fs.readdir(this.root).catch(() => [] as string[]);
     const out: string[] = [];
-    for (const n of names) if (isNightlyOf(this.base, n) && (await fs.stat(path.join(this.root, n)).catch(() => undefined))?.isDirectory()) out.push(n);
+    for (const n of names) if (isNightlyOf(this.base, n) && (await fs.lstat(path.join(this.root, n)).catch(() => undefined))?.isDirectory()) out.push(n);
     return out.sort(compareNightly);
   }
 

@@ -2,6 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { StageDefinition, BuildContext } from '../plan/types';
 import { familyOf } from '../family';
+import { PackageBuilder } from '../format';
 import { hashValue, hashTree } from '../util/hash';
 import { templateDir } from '../util/templates';
 import { codeDigest } from '../version';
@@ -52,19 +53,24 @@ export const buildStage: StageDefinition = {
     const family = familyOf(ctx.loaded.recipe);
     const format = family.format;
     const scratch = await scratchDir('build');
-    const builder = await family.packageBuilder.make(ctx);
+    let builder: PackageBuilder | undefined;
     try {
+      // Every tree and description is checked before the build root is made: a refused file fails in seconds.
+      const prepared = [];
       for (const [name, src] of Object.entries(ctx.loaded.recipe.sources ?? {})) {
-        ctx.progress(`building ${name} ${src.version} (${format.id})`);
         const tree = await sourceTree(ctx, name, src, scratch);
-        const desc = await loadDescription(tree, name, src.version);
+        prepared.push({ name, src, tree, desc: await loadDescription(tree, name, src.version) });
+      }
+      builder = await family.packageBuilder.make(ctx);
+      for (const { name, src, tree, desc } of prepared) {
+        ctx.progress(`building ${name} ${src.version} (${format.id})`);
         const work = path.join(scratch, 'work', name);
         await fs.mkdir(work, { recursive: true });
         const file = await format.buildSourcePackage(ctx, desc, tree, staging, work, builder);
         ctx.notes.push(`build: ${path.basename(file)} from ${src.path ?? src.url}: ${format.id === 'rpm' ? 'rpmbuild' : 'dpkg-deb'} ran ${builder.describe}`);
       }
     } finally {
-      await builder.dispose();
+      await builder?.dispose();
       await fs.rm(scratch, { recursive: true, force: true });
     }
   },

@@ -43,9 +43,8 @@ export const fetchStage: StageDefinition = {
     },
     async damaged(ctx) {
       const store = await ctx.store();
-      let missing = 0;
-      for (const p of allLockedFiles(requireLock(ctx))) if (!(await store.looksIntact(p.sha256, p.size))) missing++;
-      for (const src of Object.values(ctx.loaded.recipe.sources ?? {})) if (src.url && !(await store.looksIntact(src.sha256!, src.size!))) missing++;
+      const tarballs = Object.values(ctx.loaded.recipe.sources ?? {}).filter((s) => s.url).map((s) => ({ sha256: s.sha256!, size: s.size! }));
+      const missing = await store.countNotIntact([...allLockedFiles(requireLock(ctx)), ...tarballs]);
       return missing ? `${missing} cached file(s) missing or changed` : undefined;
     },
     outputDigest: async (ctx) => closureDigest(allLockedFiles(requireLock(ctx))),

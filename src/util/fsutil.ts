@@ -66,7 +66,8 @@ export async function ensureWritableDir(dir: string): Promise<void> {
 /** Writes a file through a temporary name, fsync and a rename: readers see the old or the new file, whole. */
 export async function writeFileAtomic(file: string, data: string | Buffer, mode = 0o644): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await fs.open(tmp, 'w', mode);
+  // Exclusive: a name planted in the directory is never written through.
+  const fh = await fs.open(tmp, 'wx', mode);
   try {
     await fh.writeFile(data);
     await fh.sync();

@@ -54,12 +54,12 @@ export function interruptedSignal(): NodeJS.Signals | undefined {
   return interruptedBy;
 }
 
-let onInterruptHandler: (signal: NodeJS.Signals) => Promise<void> = async () => undefined;
+let onInterruptHandler: (signal: NodeJS.Signals) => void = () => undefined;
 
 /**
- * Ends the run as if by `signal`: the cleanups, then the handler (which reports and
- * closes the log), then exit 128+signal. A second interruption while the first is
- * being handled does the urgent cleanups synchronously and exits at once.
+ * Ends the run as if by `signal`: the handler reports it (log and terminal) while the
+ * log is still open, then the cleanups run, then exit 128+signal. A second interruption
+ * while the first is being handled does the urgent cleanups synchronously and exits at once.
  */
 export function interrupt(signal: NodeJS.Signals): void {
   const code = SIGNAL_EXIT[signal] ?? 130;
@@ -68,14 +68,15 @@ export function interrupt(signal: NodeJS.Signals): void {
     process.exit(SIGNAL_EXIT[interruptedBy] ?? code);
   }
   interruptedBy = signal;
-  void (async () => {
-    await runCleanups();
-    await onInterruptHandler(signal).catch(() => undefined);
-    process.exit(code);
-  })();
+  try {
+    onInterruptHandler(signal);
+  } catch {
+    // Reporting must not stand in the way of the cleanups.
+  }
+  void runCleanups().finally(() => process.exit(code));
 }
 
-export function installSignalHandlers(onInterrupt: (signal: NodeJS.Signals) => Promise<void>): void {
+export function installSignalHandlers(onInterrupt: (signal: NodeJS.Signals) => void): void {
   if (installed) return;
   installed = true;
   onInterruptHandler = onInterrupt;

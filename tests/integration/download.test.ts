@@ -56,7 +56,7 @@ beforeEach(() => {
   requests.length = 0;
 });
 
-const fast = { concurrency: 2, attempts: 4, backoffMs: 10, idleTimeoutMs: 5000 };
+const fast = { minBytesPerSecond: 0, rateWindowSeconds: 60, concurrency: 2, attempts: 4, backoffMs: 10, idleTimeoutMs: 5000 };
 const log = new BuildLog(undefined, false);
 
 test('a 503 and a cut connection are retried, and the download resumes with a Range request', async () => {

@@ -113,6 +113,24 @@ describe('the appliance ISO', () => {
     expect(isoFile('/live/filesystem.module')).toBe('filesystem.squashfs\ninstaller.squashfs\n');
   });
 
+  test('no squashfs on the medium carries build-host metadata: every extended attribute of every file is listed, none is overlayfs bookkeeping', () => {
+    const allowed = new Set(['security.capability', 'trusted.overlay.opaque']);
+    for (const name of isoFile('/live/filesystem.module').trim().split('\n')) {
+      const file = path.join(dir, name);
+      rmSync(file, { force: true });
+      expect(spawnSync('xorriso', ['-osirrox', 'on', '-indev', iso, '-extract', `/live/${name}`, file]).status).toBe(0);
+      const tree = path.join(dir, `${name}.d`);
+      rmSync(tree, { recursive: true, force: true });
+      expect(spawnSync('unsquashfs', ['-q', '-n', '-d', tree, file]).status).toBe(0);
+      const listing = spawnSync('getfattr', ['--recursive', '--physical', '--no-dereference', '--absolute-names', '-m', '-', tree], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+      expect(listing.status).toBe(0);
+      const names = new Set(listing.stdout.split('\n').filter((l) => l && !l.startsWith('# file: ')));
+      expect({ name, names: [...names].filter((n) => !allowed.has(n)) }).toEqual({ name, names: [] });
+      rmSync(tree, { recursive: true, force: true });
+      rmSync(file, { force: true });
+    }
+  });
+
   test('the image carries no per-host state and is signature-checked apt-installable from the served repository', () => {
     const image = path.join(out, 'xcp-bookworm/image/filesystem.squashfs');
     const list = spawnSync('unsquashfs', ['-l', image], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).stdout;

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, readFileSync, symlinkSync, cpSync } from 'node:fs';
+import { statSync, existsSync, mkdirSync, writeFileSync, readFileSync, symlinkSync, cpSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { loadDescription } from '../../src/sources/load';
@@ -66,7 +66,18 @@ describe('source tarballs are unpacked only if every member is a plain file or d
     symlinkSync('/etc/shadow', path.join(src, 'evil'));
     const tarball = path.join(dir, 't.tar.gz');
     expect(spawnSync('tar', ['-czf', tarball, '-C', path.join(dir, 'src'), 'xcp-host-1.0.0']).status).toBe(0);
-    expect(await message(extractSourceTarball(log, tarball, path.join(dir, 'out'), 'test'))).toMatch(/test: the tarball holds xcp-host-1\.0\.0\/evil -> \/etc\/shadow, which is not a regular file or directory \(refused\)/);
+    expect(await message(extractSourceTarball(log, tarball, path.join(dir, 'out'), 'test', 1000))).toMatch(/test: the tarball holds xcp-host-1\.0\.0\/evil -> \/etc\/shadow, which is not a regular file or directory \(refused\)/);
+  });
+
+  test('a tarball that expands far beyond its declared size is refused before anything is unpacked', async () => {
+    const src = path.join(dir, 'bomb', 'pkg-1.0');
+    mkdirSync(src, { recursive: true });
+    expect(spawnSync('truncate', ['-s', '200M', path.join(src, 'zeros')]).status).toBe(0);
+    const tarball = path.join(dir, 'bomb.tar.gz');
+    expect(spawnSync('tar', ['-czf', tarball, '-C', path.join(dir, 'bomb'), 'pkg-1.0']).status).toBe(0);
+    const dest = path.join(dir, 'bomb-out');
+    expect(await message(extractSourceTarball(log, tarball, dest, 'bomb', statSync(tarball).size))).toMatch(/bomb: the tarball expands to more than 64 MiB .*refused before unpacking/);
+    expect(existsSync(path.join(dest, 'zeros'))).toBe(false);
   });
 
   test('a plain tarball is unpacked without its top directory', async () => {
@@ -75,7 +86,7 @@ describe('source tarballs are unpacked only if every member is a plain file or d
     writeFileSync(path.join(src, 'ok'), 'x');
     const tarball = path.join(dir, 't.tar.gz');
     spawnSync('tar', ['-czf', tarball, '-C', path.join(dir, 'src'), 'xcp-host-1.0.0']);
-    await extractSourceTarball(log, tarball, path.join(dir, 'out'), 'test');
+    await extractSourceTarball(log, tarball, path.join(dir, 'out'), 'test', 1000);
     expect(readFileSync(path.join(dir, 'out', 'ok'), 'utf8')).toBe('x');
   });
 });
