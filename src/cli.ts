@@ -79,7 +79,9 @@ Examples:
                                          check a release's signed checksums and its SBOM
 
 Environment: XCPBUILD_CACHE, XCPBUILD_SIGNING_KEY, XCPBUILD_SIGNING_KEY_PASSPHRASE(_FILE),
-  SOURCE_DATE_EPOCH (default: the lock's resolution time).
+  XCPBUILD_DOWNLOAD_MIN_RATE (bytes/s a download must keep up, default 16384; 0: no floor),
+  XCPBUILD_DOWNLOAD_RATE_WINDOW (seconds it is measured over, default 60),
+  SOURCE_DATE_EPOCH (default: the lock's resolution time), TMPDIR.
 
 Exit codes: 0 ok, 1 internal error, 2 usage, 3 invalid input (recipe, lock, key, paths),
   4 resolution (pinned version missing, conflicts), 5 network, 6 a build tool failed or the disk is full,

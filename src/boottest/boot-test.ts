@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import { promises as fs, constants as fsConstants } from 'node:fs';
 import path from 'node:path';
 import { LoadedRecipe } from '../recipe/load';
 import { Lock } from '../lock/file';
@@ -8,6 +8,7 @@ import { render, templateDir } from '../util/templates';
 import { Firmware, runQemu, ovmf } from './qemu';
 import { hashValue } from '../util/hash';
 import { exists, writeFileAtomic, copyVerified } from '../util/fsutil';
+import { ownDirectory } from '../util/nofollow';
 import { displayPath } from '../util/paths';
 import { ContentStore } from '../cache/store';
 import { XcpError } from '../errors';
@@ -187,6 +188,9 @@ export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestO
   const answersDigest = hashValue([await answerTemplatesDigest(), networkBackendOf[opts.firmware], extraPackages(loaded), lock.test ?? []]);
   const matches = (r: InstallRecord | undefined): r is InstallRecord =>
     !!r && r.iso === opts.iso && r.isoSize === isoStat.size && r.isoMtimeMs === isoStat.mtimeMs && r.answers === answersDigest;
+  // out/<name>/boot-test and its firmware directory are xcpbuild's: a planted link there is refused, never removed through.
+  await ownDirectory(opts.workDir, 'the boot-test directory');
+  await ownDirectory(dir, 'the boot-test directory');
   const previous = opts.reuseInstall ? await readRecord(recordFile) : undefined;
   const onLine = serialProgress(opts.firmware, opts.progress);
 
@@ -239,7 +243,8 @@ export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestO
   let bootVars = varsFile;
   if (varsFile) {
     bootVars = path.join(dir, 'OVMF_VARS.first-boot.fd');
-    await fs.copyFile(varsFile, bootVars);
+    await fs.rm(bootVars, { force: true });
+    await fs.copyFile(varsFile, bootVars, fsConstants.COPYFILE_EXCL);
   }
   const bootLog = path.join(dir, 'boot.serial.log');
   opts.progress(`${opts.firmware}: first boot from the disk into Xen and dom0; serial log ${displayPath(bootLog)}`);

@@ -112,10 +112,12 @@ export async function buildIso(ctx: BuildContext, outDir: string, inputs: IsoInp
   const efiImg = path.join(tree, 'boot', 'grub', 'efi.img');
   const efiKiB = Math.ceil((await fs.stat(bootx64)).size / 1024) + 512;
   await run(ctx.log, 'mkfs.fat', ['-C', '--invariant', '-i', '58435042', '-n', 'XCPEFI', efiImg, String(efiKiB)], { env, purpose: 'mkfs.fat for the UEFI boot image' });
-  await run(ctx.log, 'mmd', ['-i', efiImg, '::/EFI', '::/EFI/BOOT'], { env, purpose: 'mmd' });
-  await run(ctx.log, 'mcopy', ['-m', '-i', efiImg, bootx64, '::/EFI/BOOT/BOOTX64.EFI'], { env, purpose: 'mcopy' });
   await fs.mkdir(path.join(tree, 'EFI', 'BOOT'), { recursive: true });
   await fs.copyFile(bootx64, path.join(tree, 'EFI', 'BOOT', 'BOOTX64.EFI'));
+  // mtools expands $NAME in file names: it is given names relative to the tree, which has plain names only.
+  const mtools = { env, cwd: tree };
+  await run(ctx.log, 'mmd', ['-i', 'boot/grub/efi.img', '::/EFI', '::/EFI/BOOT'], { ...mtools, purpose: 'mmd' });
+  await run(ctx.log, 'mcopy', ['-m', '-i', 'boot/grub/efi.img', 'EFI/BOOT/BOOTX64.EFI', '::/EFI/BOOT/BOOTX64.EFI'], { ...mtools, purpose: 'mcopy' });
 
   const out = path.join(outDir, isoFileName(recipe));
   const args = [

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { BuildContext } from '../plan/types';
 import { run } from '../util/proc';
 import { XcpError } from '../errors';
+import { printable } from '../util/text';
+import { confine } from '../util/fsutil';
 import { sha256File } from '../util/hash';
 import { renderKickstart } from '../kickstart/render';
 import { isoFileName, xorrisoTime } from './build-iso';
@@ -113,18 +115,23 @@ export async function remasterIso(ctx: BuildContext, outDir: string, baseIso: st
     edited += changed;
   }
   // The EFI image is a FAT file system with configs of its own (Fedora's EFI/BOOT/grub.cfg): edit them in place.
-  const efiImg = path.join(tree, efiPath.replace(/^\/+/, ''));
-  const listing = await run(log, 'mdir', ['-i', efiImg, '-/', '-b', '::/'], { purpose: 'listing the EFI boot image', logStdout: false });
+  // mtools expands $NAME in file names: it runs in the tree, given the image by its path there and a plain local name.
+  const efiImg = efiPath.replace(/^\/+/, '');
+  if (!/^[A-Za-z0-9._/-]+$/.test(efiImg)) throw new XcpError(`${baseIso}: its EFI boot image has an unusual path "${printable(efiImg)}"; refused`, 'invalidInput');
+  confine(tree, efiImg, 'the EFI boot image of the base ISO');
+  const mtools = { cwd: tree };
+  const listing = await run(log, 'mdir', ['-i', efiImg, '-/', '-b', '::/'], { ...mtools, purpose: 'listing the EFI boot image', logStdout: false });
   for (const inImage of listing.stdout.split('\n').filter((f) => /\.cfg$/.test(f.trim()))) {
-    const local = path.join(work, 'efi.cfg');
-    await run(log, 'mcopy', ['-o', '-i', efiImg, inImage.trim(), local], { purpose: `reading ${inImage.trim()} from the EFI image` });
+    const local = path.join(tree, '.xcpbuild-efi.cfg');
+    await run(log, 'mcopy', ['-o', '-i', efiImg, inImage.trim(), path.basename(local)], { ...mtools, purpose: `reading ${inImage.trim()} from the EFI image` });
     const { text, changed } = addKickstart(await fs.readFile(local, 'utf8'), label, configKind(inImage.trim()));
     if (changed) {
       await fs.writeFile(local, text);
-      await run(log, 'mcopy', ['-o', '-m', '-i', efiImg, local, inImage.trim()], { purpose: `writing ${inImage.trim()} into the EFI image` });
+      await run(log, 'mcopy', ['-o', '-m', '-i', efiImg, path.basename(local), inImage.trim()], { ...mtools, purpose: `writing ${inImage.trim()} into the EFI image` });
       edited += changed;
     }
   }
+  await fs.rm(path.join(tree, '.xcpbuild-efi.cfg'), { force: true });
   if (!edited) throw new XcpError(`${baseIso}: no boot entry found to add the kickstart to (no APPEND lines in isolinux.cfg, no linux lines in grub.cfg)`, 'invalidInput');
   ctx.notes.push(`iso: remastered ${path.basename(baseIso)}: inst.ks= added to ${edited} boot entr${edited === 1 ? 'y' : 'ies'}, /ks.cfg and /repo added`);
 

@@ -6,7 +6,8 @@ import { familyOf } from '../family';
 import { downloadAll, downloadOptionsFromEnv } from '../cache/download';
 import { XcpError } from '../errors';
 import { requireLock, closureDigest, stageDir } from './common';
-import { writeFileAtomic, mkdirp } from '../util/fsutil';
+import { writeFileAtomic } from '../util/fsutil';
+import { ownDirectory } from '../util/nofollow';
 import { readStamp } from '../plan/stamp';
 import { promises as fs } from 'node:fs';
 import { allArchives } from '../recipe/load';
@@ -79,7 +80,7 @@ export const fetchStage: StageDefinition = {
       }
       ctx.notes.push(`fetch: ${result.downloaded} file(s) downloaded (${mib(result.bytes)} MiB), ${items.length - result.downloaded} already cached`);
       const dir = stageDir(ctx, 'fetch');
-      await mkdirp(dir);
+      await ownDirectory(dir, 'the fetch record directory');
       await writeFileAtomic(path.join(dir, RECORD), JSON.stringify({ inputs, files: items.map((i) => ({ sha256: i.sha256, url: i.url })) }, null, 1) + '\n');
     },
   },
