@@ -11,7 +11,7 @@ TEST_OUT ?= .test-out
 SYSTEM_PACKAGES = apt-utils dpkg-dev gnupg gpgv xz-utils mmdebstrap debian-archive-keyring \
 	lintian nginx-light ca-certificates xorriso mtools dosfstools squashfs-tools attr grub-common \
 	qemu-system-x86 qemu-utils ovmf util-linux fdisk \
-	rpm createrepo-c dnf python3-dnf rpmlint
+	rpm createrepo-c dnf python3-dnf rpmlint bats
 # Only for `make repro`: what compares two builds.
 REPRO_PACKAGES = diffoscope-minimal faketime
 
@@ -68,6 +68,7 @@ e2e: iso
 # test of the ISO those suites built, under BIOS and UEFI side by side.
 test: setup
 	npx tsc -p tests/tsconfig.json
+	bats tests/shell
 	$(XCPBUILD) genkey --if-missing
 	npx jest --runInBand
 	$(XCPBUILD) --out $(TEST_OUT) --locked iso $(RECIPE)
@@ -85,6 +86,7 @@ nightly: setup
 
 test-unit: build
 	npx tsc -p tests/tsconfig.json
+	bats tests/shell
 	npx jest tests/unit
 
 # 20 builds killed at random points and 10 rounds of concurrent builds; prints the counts.

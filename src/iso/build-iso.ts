@@ -114,6 +114,8 @@ export async function buildIso(ctx: BuildContext, outDir: string, inputs: IsoInp
   await run(ctx.log, 'mkfs.fat', ['-C', '--invariant', '-i', '58435042', '-n', 'XCPEFI', efiImg, String(efiKiB)], { env, purpose: 'mkfs.fat for the UEFI boot image' });
   await fs.mkdir(path.join(tree, 'EFI', 'BOOT'), { recursive: true });
   await fs.copyFile(bootx64, path.join(tree, 'EFI', 'BOOT', 'BOOTX64.EFI'));
+  // mcopy -m keeps this file time inside the FAT image: the copy gets the source's.
+  await fs.utimes(path.join(tree, 'EFI', 'BOOT', 'BOOTX64.EFI'), epoch, epoch);
   // mtools expands $NAME in file names: it is given names relative to the tree, which has plain names only.
   const mtools = { env, cwd: tree };
   await run(ctx.log, 'mmd', ['-i', 'boot/grub/efi.img', '::/EFI', '::/EFI/BOOT'], { ...mtools, purpose: 'mmd' });
