@@ -102,7 +102,9 @@ repro: setup
 	bash bench/repro.sh $(RECIPE)
 
 bench: setup
+	$(call install_missing,time)
 	$(XCPBUILD) genkey --if-missing
+	bash bench/hostile.sh $(RECIPE)
 	bash bench/repo.sh $(RECIPE)
 	bash bench/iso.sh $(RECIPE)
 	bash bench/boot.sh $(RECIPE)

@@ -200,21 +200,18 @@ describe('bounded cost of a hostile lock', () => {
   test.each([
     ['30 MB of nested [', () => '['.repeat(30_000_000)],
     ['3 MB of nested objects', () => '{"a":'.repeat(600_000)],
-  ])('%s is refused in under 2 s within a 300 MB heap', (_what, text) => {
+  ])('%s is refused within a 300 MB heap (bench/hostile.sh measures the time)', (_what, text) => {
     const recipeDir = tempDir('nest');
     const recipe = copyDefaultRecipe(recipeDir);
     writeFileSync(recipe.replace(/\.yaml$/, '.lock'), text());
-    const started = Date.now();
     const res = spawnSync(process.execPath, ['--max-old-space-size=300', path.join(projectRoot, 'dist/cli.js'), 'plan', recipe], { encoding: 'utf8' });
-    const seconds = (Date.now() - started) / 1000;
     expect(res.status).toBe(3);
     expect(res.stderr).toMatch(/\.lock:1:\d+: nested more than 64 levels deep/);
-    expect(seconds).toBeLessThan(2);
     removeDir(recipeDir);
   });
 });
 
-test('plan reads a schema-valid lock at its largest in under 5 s', () => {
+test('plan reads a schema-valid lock at its largest within a 400 MB heap (bench/hostile.sh measures the time)', () => {
   const recipeDir = tempDir('biglock');
   const recipe = copyDefaultRecipe(recipeDir);
   const lockFile = recipe.replace(/\.yaml$/, '.lock');
@@ -229,10 +226,8 @@ test('plan reads a schema-valid lock at its largest in under 5 s', () => {
   lock.build = [...(lock.build ?? []), ...Array.from({ length: 19_000 }, (_, i) => filler(i, 'b'))];
   writeFileSync(lockFile, JSON.stringify(lock, null, 2));
   expect(statSync(lockFile).size).toBeGreaterThan(20 * 1024 * 1024);
-  const started = Date.now();
-  const res = xcpbuild(['--out', path.join(recipeDir, 'out'), 'plan', recipe]);
-  expect(res.code).toBe(0);
-  expect((Date.now() - started) / 1000).toBeLessThan(5);
+  const res = spawnSync(process.execPath, ['--max-old-space-size=400', path.join(projectRoot, 'dist/cli.js'), '--out', path.join(recipeDir, 'out'), 'plan', recipe], { encoding: 'utf8' });
+  expect({ code: res.status, stderr: res.stderr }).toEqual({ code: 0, stderr: '' });
   removeDir(recipeDir);
 });
 
