@@ -6,13 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=${1:-xcp-bookworm}
-work=$(mktemp -d /tmp/xcpbuild-bench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-mkdir -p "$work/recipes"
-cp -r sources "$work/"
-cp "recipes/$recipe.yaml" "recipes/$recipe.lock" "$work/recipes/"
-r="$work/recipes/$recipe.yaml"
-lock="$work/recipes/$recipe.lock"
+. bench/private-recipe.sh
 cp "$lock" "$work/valid.lock"
 
 measure() { # label file-to-install-as-lock-or-recipe command...

@@ -6,13 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 recipe=${1:-xcp-bookworm}
-work=$(mktemp -d /tmp/xcpbuild-bench-XXXXXX)
-trap 'rm -rf "$work"' EXIT
-# The recipe's source trees (sources: path: ../sources/…) must stay beside it.
-mkdir -p "$work/recipes"
-cp -r sources "$work/"
-cp "recipes/$recipe.yaml" "recipes/$recipe.lock" "$work/recipes/"
-r="$work/recipes/$recipe.yaml"
+. bench/private-recipe.sh
 export XCPBUILD_CACHE="$work/cache"
 out="$work/out"
 x() { node dist/cli.js --json --out "$out" "$@" > "$work/last.json" || { cat "$work/last.json"; exit 1; }; }

@@ -62,11 +62,21 @@ export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
   return !!e && typeof e === 'object' && typeof e.code === 'string' && typeof e.syscall === 'string';
 }
 
+/** A write failed for want of space: no retry can help. */
+export function isDiskFull(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** The exit kind of a system error: the machine's (disk full, I/O) is a build problem, the rest is the input's. */
+export function systemErrorKind(err: unknown): ExitCodeName {
+  return machineErrors.has((err as NodeJS.ErrnoException)?.code ?? '') ? 'build' : 'invalidInput';
+}
+
 /** Turns a Node system error (ENOSPC, EACCES, …) into one line that names the path. */
 export function fromSystemError(err: NodeJS.ErrnoException): XcpError {
   const where = [e(err.path), e((err as { dest?: string }).dest)].filter(Boolean).join(' → ');
-  const kind: ExitCodeName = machineErrors.has(err.code ?? '') ? 'build' : 'invalidInput';
-  return new XcpError(`${where ? `${where}: ` : ''}${describeSystemError(err)} (${err.syscall})`, kind);
+  return new XcpError(`${where ? `${where}: ` : ''}${describeSystemError(err)} (${err.syscall})`, systemErrorKind(err));
 }
 
 function e(p: string | undefined): string {

@@ -1,6 +1,6 @@
 import { promises as fs, createWriteStream, constants as fsConstants } from 'node:fs';
 import { ContentStore } from './store';
-import { XcpError, fromSystemError } from '../errors';
+import { XcpError, fromSystemError, isDiskFull } from '../errors';
 import { printable } from '../util/text';
 import { BuildLog } from '../util/log';
 
@@ -46,12 +46,6 @@ export function downloadOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Do
 
 class PermanentError extends Error {}
 
-/** A write into the cache failed for want of space: no retry can help, and the build ends with the path. */
-function diskFull(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT';
-}
-
 /** Downloads every item not yet in the store: parallel, resumable, retried with backoff, verified by sha256. */
 export async function downloadAll(store: ContentStore, items: DownloadItem[], log: BuildLog, opts: DownloadOptions = defaultDownloadOptions): Promise<{ downloaded: number; bytes: number }> {
   const totalBytes = items.reduce((s, i) => s + i.size, 0);
@@ -91,7 +85,7 @@ export async function downloadAll(store: ContentStore, items: DownloadItem[], lo
         return;
       } catch (err) {
         doneBytes -= counted;
-        if (diskFull(err)) {
+        if (isDiskFull(err)) {
           failFast();
           throw fromSystemError(err as NodeJS.ErrnoException);
         }
@@ -261,7 +255,7 @@ async function copyLocal(store: ContentStore, item: DownloadItem, partial: strin
     await fs.copyFile(file, partial);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (diskFull(err)) throw withPathOf(err as NodeJS.ErrnoException, partial);
+    if (isDiskFull(err)) throw withPathOf(err as NodeJS.ErrnoException, partial);
     if (code === 'ENOENT') throw new PermanentError('the archive has no such file');
     throw new Error(code ?? (err as Error).message);
   }

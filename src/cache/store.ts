@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { sha256File } from '../util/hash';
 import { exists, mkdirp, processGone } from '../util/fsutil';
 import { ownDirectory } from '../util/nofollow';
-import { XcpError, describeSystemError } from '../errors';
+import { XcpError, describeSystemError, systemErrorKind } from '../errors';
 
 export function defaultCacheDir(): string {
   if (process.env.XCPBUILD_CACHE) return process.env.XCPBUILD_CACHE;
@@ -36,7 +36,7 @@ export class ContentStore {
       await mkdirp(root);
       await fs.access(root, fs.constants.W_OK);
     } catch (err) {
-      throw new XcpError(`cannot use cache directory ${root}: ${describeSystemError(err)}`, (err as NodeJS.ErrnoException).code === 'ENOSPC' ? 'build' : 'invalidInput');
+      throw new XcpError(`cannot use cache directory ${root}: ${describeSystemError(err)}`, systemErrorKind(err));
     }
     for (const d of ['sha256', 'partial', 'trees', 'locks']) await ownDirectory(path.join(root, d), 'the cache directory');
     return store;

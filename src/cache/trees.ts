@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { FileLock } from '../util/flock';
-import { ownDirectory } from '../util/nofollow';
+import { ownDirectoryBelow } from '../util/nofollow';
 import { mkdirp, processGone, copyFile } from '../util/fsutil';
 import { makeManifest, quickCheck, deepCheck, Manifest } from '../util/manifest';
 
@@ -26,9 +26,7 @@ export class TreeCache {
 
   /** The complete tree for `hash`, made by `build` if no intact one is cached. */
   async obtain(kind: string, hash: string, build: (dir: string) => Promise<void>, onWait: (holder: string) => void): Promise<{ dir: string; restored: boolean }> {
-    const base = this.dir(kind);
-    await ownDirectory(path.dirname(base), 'the tree cache');
-    await ownDirectory(base, 'the tree cache');
+    const base = await ownDirectoryBelow(this.root, `trees/${kind}`, 'the tree cache');
     const final = path.join(base, hash);
     const lock = await FileLock.acquire(path.join(base, `${hash}.lock`), `building the ${kind} tree ${hash.slice(0, 12)}`, onWait);
     try {

@@ -29,17 +29,14 @@ export function plainPoolPath(filename: unknown, prefix = ''): boolean {
  * lock's reader applies: a hostile index (even one signed by a trusted key) cannot make
  * `lock` write a lock that its own reader refuses, nor make fetch leave the archive.
  */
-export function checkIndexedPackage(p: LockedPackage, rules: { pathPrefix?: string } = {}): LockedPackage {
-  const field = (() => {
-    if (!validatePackage(p)) return validatePackage.errors?.[0]?.instancePath.slice(1) || 'entry';
-    if (rules.pathPrefix && !p.filename.startsWith(rules.pathPrefix)) return 'filename';
-    return undefined;
-  })();
-  if (!field) return p;
-  const value = (p as unknown as Record<string, unknown>)[field];
-  const expected = field === 'filename' ? `a plain relative path${rules.pathPrefix ? ` under ${rules.pathPrefix}` : ''}` : 'a value the lock format allows';
+export function checkIndexedPackage(p: LockedPackage): LockedPackage {
+  const entry = p as unknown as Record<string, unknown>;
+  if (validatePackage(p)) return p;
+  const field = validatePackage.errors?.[0]?.instancePath.slice(1) || 'entry';
+  const value = entry[field];
+  const expected = field === 'filename' ? 'a plain relative path' : 'a value the lock format allows';
   throw new XcpError(
-    `archive ${printable(String(p.archive))} lists package ${printable(String(p.name))} with ${field} "${printable(String(value), 200)}", not ${expected}; refused (the index is hostile or broken)`,
+    `archive ${printable(String(entry.archive))} lists package ${printable(String(entry.name))} with ${field} "${printable(String(value), 200)}", not ${expected}; refused (the index is hostile or broken)`,
     'verification',
   );
 }

@@ -21,7 +21,7 @@ export class DocumentErrors extends XcpError {}
 export async function readBounded(file: string, what: string, maxBytes: number, opts: { noFollow?: boolean } = {}): Promise<string> {
   let handle;
   try {
-    handle = await fs.open(file, opts.noFollow ? fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK : fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    handle = await fs.open(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | (opts.noFollow ? fsConstants.O_NOFOLLOW : 0));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ELOOP') throw new XcpError(`cannot read ${what} ${file}: it is a symbolic link (refused)`, 'invalidInput');
     throw new XcpError(`cannot read ${what} ${file}: ${describeSystemError(err)}`, 'invalidInput');

@@ -27,10 +27,12 @@ function issueAt(text: string, offset: number, message: string): DocIssue {
 function jsonLocator(text: string) {
   return (requests: LocationRequest[]): Position[] => {
     const wanted = new Map<string, Position | undefined>();
-    const names = requests.map(({ segs, key }) => {
-      const ancestors = [...segs, ...(key !== undefined ? [key] : [])].map((_, i, all) => pathKey(all.slice(0, i + 1)));
-      for (const a of [pathKey([]), ...ancestors]) wanted.set(a, undefined);
-      return [pathKey([]), ...ancestors];
+    // Each request's path and all its ancestors, from the document's root down.
+    const chains = requests.map(({ segs, key }) => {
+      const full = key === undefined ? segs : [...segs, key];
+      const chain = Array.from({ length: full.length + 1 }, (_, i) => pathKey(full.slice(0, i)));
+      for (const k of chain) wanted.set(k, undefined);
+      return chain;
     });
     const found = (path: JSONPath, line: number, col: number) => {
       const k = pathKey(path.map(String));
@@ -43,7 +45,7 @@ function jsonLocator(text: string) {
       onObjectProperty: (property, _o, _l, line, col, path) => found([...path(), property], line, col),
     });
     // The deepest place that exists: a missing key is placed at the mapping that lacks it.
-    return names.map((chain) => [...chain].reverse().map((k) => wanted.get(k)).find(Boolean) ?? { line: 1, col: 1 });
+    return chains.map((chain) => [...chain].reverse().map((k) => wanted.get(k)).find(Boolean) ?? { line: 1, col: 1 });
   };
 }
 

@@ -27,7 +27,7 @@ export async function stageInstallTree(desc: PackagingDescription, tree: string,
     const dest = man ? `${f.dest}.gz` : f.dest;
     const target = confine(root, dest.slice(1), `the path ${dest}`);
     await fs.mkdir(path.dirname(target), { recursive: true });
-    const { data } = await readPlainFileBelow(tree, f.source, `${desc.name}.pkg.yaml: files[${i}].source`);
+    const data = await readPlainFileBelow(tree, f.source, `${desc.name}.pkg.yaml: files[${i}].source`);
     await fs.writeFile(target, man ? gzipSync(data, { level: 9 }) : data);
     entries.push({ dest, kind: 'file', mode: f.mode === '0755' ? 0o755 : 0o644, config: dest.startsWith('/etc/') });
   }

@@ -1,6 +1,6 @@
 import { constants, promises as fs, openSync, fstatSync, closeSync, lstatSync, Stats } from 'node:fs';
 import path from 'node:path';
-import { XcpError, describeSystemError } from '../errors';
+import { XcpError, describeSystemError, isDiskFull, systemErrorKind } from '../errors';
 import { printable } from './text';
 import { mkdirp } from './fsutil';
 
@@ -36,7 +36,7 @@ function refusal(file: string, what: string, found: string): XcpError {
 function openFailure(err: unknown, file: string, what: string): XcpError {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ELOOP') return refusal(file, what, 'a symbolic link');
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new XcpError(`${file}: disk full (${describeSystemError(err)})`, 'build');
+  if (isDiskFull(err)) return new XcpError(`${file}: ${describeSystemError(err)}`, 'build');
   return new XcpError(`cannot open ${what} ${file}: ${describeSystemError(err)}`, 'invalidInput');
 }
 
@@ -83,10 +83,23 @@ export async function ownDirectory(dir: string, what: string): Promise<void> {
   try {
     await mkdirp(dir);
   } catch (err) {
-    throw new XcpError(`cannot create ${what} ${dir}: ${describeSystemError(err)}`, (err as NodeJS.ErrnoException).code === 'ENOSPC' ? 'build' : 'invalidInput');
+    throw new XcpError(`cannot create ${what} ${dir}: ${describeSystemError(err)}`, systemErrorKind(err));
   }
   const st = await fs.lstat(dir);
   if (!st.isDirectory()) throw refusal(dir, what, kindOf(st));
+}
+
+/**
+ * The directories of `rel` below `root`, each owned as by ownDirectory (`root` itself is
+ * the user's choice and may be a link); returns the deepest.
+ */
+export async function ownDirectoryBelow(root: string, rel: string, what: string): Promise<string> {
+  let dir = root;
+  for (const segment of rel.split('/')) {
+    dir = path.join(dir, segment);
+    await ownDirectory(dir, what);
+  }
+  return dir;
 }
 
 /**
@@ -95,7 +108,7 @@ export async function ownDirectory(dir: string, what: string): Promise<void> {
  * symbolic link, a hard link, a FIFO or a device is refused with `where` (file:line of
  * the packaging description that lists it).
  */
-export async function readPlainFileBelow(root: string, rel: string, where: string): Promise<{ data: Buffer; mode: number }> {
+export async function readPlainFileBelow(root: string, rel: string, where: string): Promise<Buffer> {
   await checkPlainPathBelow(root, rel, where);
   const file = path.join(root, rel);
   let fh;
@@ -107,7 +120,7 @@ export async function readPlainFileBelow(root: string, rel: string, where: strin
   try {
     const st = await fh.stat();
     if (!plainFile(st)) throw new XcpError(`${where}: ${refusal(rel, 'the file', kindOf(st)).message}`, 'invalidInput');
-    return { data: await fh.readFile(), mode: st.mode };
+    return await fh.readFile();
   } finally {
     await fh.close();
   }

@@ -10,6 +10,8 @@ interface Registered {
   run: Cleanup;
   /** The same cleanup done synchronously, for a second signal that cannot wait for the first's. */
   urgent?: () => void;
+  /** Set once a runCleanups took it: the interruption's and the normal end's may overlap. */
+  started?: boolean;
 }
 
 const cleanups = new Set<Registered>();
@@ -29,6 +31,8 @@ export function onCleanup(fn: Cleanup, urgent?: () => void): () => void {
 export async function runCleanups(): Promise<void> {
   const all = [...cleanups].reverse();
   for (const entry of all) {
+    if (entry.started) continue;
+    entry.started = true;
     try {
       await entry.run();
     } catch {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import { AptSource, AptState, IndexEntry } from './apt-state';
 import { resolveClosure } from './resolve';
 import { BuildContext } from '../../plan/types';
@@ -7,7 +6,7 @@ import { Archive } from '../../recipe/schema';
 import { LoadedRecipe, keyringPath } from '../../recipe/load';
 import { FileLock } from '../../util/flock';
 import { AptPaths } from '../../util/apt-path';
-import { ownDirectory } from '../../util/nofollow';
+import { ownDirectoryBelow } from '../../util/nofollow';
 import { hashValue } from '../../util/hash';
 import { XcpError } from '../../errors';
 
@@ -18,9 +17,7 @@ export function aptSourcesOf(loaded: LoadedRecipe, archives: Archive[]): AptSour
 
 /** One resolution per apt state at a time: apt's own locking is off in the private state. */
 export async function withAptState<T>(ctx: BuildContext, sources: AptSource[], use: (apt: AptState) => Promise<T>): Promise<T> {
-  const stateDir = path.join(ctx.options.cacheDir, 'apt-state', hashValue(sources).slice(0, 16));
-  await ownDirectory(path.dirname(stateDir), 'the apt state directory');
-  await ownDirectory(stateDir, 'the apt state directory');
+  const stateDir = await ownDirectoryBelow(ctx.options.cacheDir, `apt-state/${hashValue(sources).slice(0, 16)}`, 'the apt state directory');
   const held = await FileLock.acquire(`${stateDir}.lock`, `xcpbuild lock ${ctx.loaded.recipe.name}`, (holder) => ctx.progress(`waiting for ${holder} to finish with the apt state`));
   const paths = new AptPaths();
   try {

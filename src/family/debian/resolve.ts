@@ -72,7 +72,7 @@ export async function resolveClosure(
       source: entry.source,
       ...(/^[a-z-]+$/.test(entry.stanza.Priority ?? '') ? { priority: entry.stanza.Priority } : {}),
       ...(/^[a-z0-9/-]+$/.test(entry.stanza.Section ?? '') ? { section: entry.stanza.Section } : {}),
-    }, { pathPrefix: 'pool/' }));
+    }));
   }
   if (packages.length === 0) throw new XcpError('apt resolved an empty closure; check the recipe base and packages', 'resolution');
   return packages;

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BuildContext } from '../../plan/types';
 import { Lock, LockedArchive, LockedPackage, LOCK_VERSION, parseLock, serializeLock, checkIndexedPackage } from '../../lock/file';
-import { ownDirectory } from '../../util/nofollow';
+import { ownDirectoryBelow } from '../../util/nofollow';
 import { FileLock } from '../../util/flock';
 import { mkdirp, exists } from '../../util/fsutil';
 import { archiveKeyFile } from '../../recipe/archive-keys';
@@ -34,9 +34,7 @@ function repoError(message: string): XcpError {
  */
 export async function resolveFedoraLock(ctx: BuildContext, inputs: Record<string, string>): Promise<Lock> {
   const { recipe } = ctx.loaded;
-  const stateDir = path.join(ctx.options.cacheDir, 'dnf-state', hashValue(recipe.archives).slice(0, 16));
-  await ownDirectory(path.dirname(stateDir), 'the dnf state directory');
-  await ownDirectory(stateDir, 'the dnf state directory');
+  const stateDir = await ownDirectoryBelow(ctx.options.cacheDir, `dnf-state/${hashValue(recipe.archives).slice(0, 16)}`, 'the dnf state directory');
   const held = await FileLock.acquire(`${stateDir}.lock`, `xcpbuild lock ${recipe.name}`, (holder) => ctx.progress(`waiting for ${holder} to finish with the dnf state`));
   try {
     return await resolveIn(ctx, inputs, stateDir);
