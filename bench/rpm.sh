@@ -44,7 +44,7 @@ nginx -p "$work/nginx" -c nginx.conf
 
 mkdir -p "$work/recipe" && cp -a sources/xcp-host "$work/recipe/"
 cat > "$work/recipe/xcp-bench.yaml" <<YAML
-apiVersion: xcpbuild/v1
+apiVersion: xcpbuild/v2
 name: xcp-bench
 version: 1.0.0
 target: { family: fedora, release: "99", architecture: amd64 }

@@ -10,13 +10,16 @@ import { genkeyCommand } from './commands/genkey';
 import { bootTestCommand, defaultJobs } from './commands/boot-test';
 import { nightlyCommand } from './commands/nightly';
 import { verifyReleaseCommand } from './commands/verify-release';
-import { loadRecipe } from './recipe/load';
+import { migrateCommand } from './commands/migrate';
+import { CURRENT_API } from './recipe/versions';
+import { loadRecipe } from './family/recipe';
+import { stageGraph } from './stages/registry';
+import { StageDefinition } from './plan/types';
 import { recipeJsonSchema } from './recipe/schema';
 import { defaultCacheDir } from './cache/store';
 import { defaultKeyDir } from './signing/gpg';
 import { toolVersion } from './version';
 import { XcpError, ExitCode } from './errors';
-import { StageId, STAGE_IDS } from './plan/types';
 import { displayPath } from './util/paths';
 import { printable } from './util/text';
 
@@ -46,7 +49,7 @@ program
   .description(
     'Build signed package repositories, the xenserver-core and xcp-full metapackages and the Xen appliance ISO from a recipe.\n\n' +
       'A recipe (recipes/<name>.yaml) pins Xen, the dom0 kernel, the toolstack and the storage and network packages. ' +
-      'Every build is planned as a graph of stages (lock → fetch → meta → repo → image → installer → iso); ' +
+      `Every build is planned as a graph of stages (${stageGraph.ids.join(' → ')}); ` +
       'a stage runs only when one of its inputs changed, and says which. RECIPE is a path or a name under recipes/.',
   )
   .addOption(new Option('--out <dir>', 'where outputs go (<dir>/<recipe name>/<stage>)').default('out'))
@@ -98,36 +101,22 @@ program
     else console.log(`${displayPath(loaded.file)}: valid`);
   });
 
-const targets: StageId[] = STAGE_IDS;
+program
+  .command('migrate')
+  .argument('<recipe>', 'recipe path or name')
+  .option('--dry-run', 'print what would change without writing the file', false)
+  .description(`rewrite a recipe of an earlier format (xcpbuild/v1) as ${CURRENT_API}, in place: prints each change; comments and key order are kept, and the result must validate before it is written`)
+  .action(async (recipeArg: string, opts: { dryRun: boolean }) => migrateCommand(session, recipeArg, opts));
+
 program
   .command('plan')
   .argument('<recipe>', 'recipe path or name')
-  .addOption(new Option('--target <stage>', 'the stage to plan for').choices(targets).default('repo'))
+  .addOption(new Option('--target <stage>', 'the stage to plan for').choices(stageGraph.ids).default('repo'))
   .description('print the stage graph: each stage, its input hash, its output, and whether it would run and why')
-  .action(async (recipeArg: string, opts: { target: StageId }) => printPlan(session, await loadRecipe(recipeArg), opts.target));
+  .action(async (recipeArg: string, opts: { target: string }) => printPlan(session, await loadRecipe(recipeArg), opts.target));
 
-program
-  .command('lock')
-  .argument('<recipe>', 'recipe path or name')
-  .option('--update', 're-resolve even if the lock matches the recipe, and print what changed', false)
-  .option('--dry-run', 'show the plan instead of running it', false)
-  .description('resolve the install closure with apt (InRelease verified against the recipe keyrings) into recipes/<name>.lock')
-  .action(async (recipeArg: string, opts: { update: boolean; dryRun: boolean }) => runStages(session, recipeArg, 'lock', 'lock', { updateLock: opts.update }, opts.dryRun));
-
-const stageCommands: { name: StageId; summary: string }[] = [
-  { name: 'fetch', summary: 'download every locked package into the cache (parallel, resumable, sha256-verified)' },
-  { name: 'build', summary: "build the recipe's source packages (sources:) as .deb or .rpm from their packaging descriptions (offline)" },
-  { name: 'meta', summary: 'build the metapackages (.deb or .rpm) whose dependencies pin the recipe packages to exact versions' },
-  { name: 'repo', summary: 'publish the signed repository (apt or yum: whole closure, source packages, metapackages) to <out>/<name>/repo' },
-  { name: 'image', summary: 'build the target system image from the signed repository (what the installer copies onto the disk)' },
-  { name: 'installer', summary: "build the installer environment: the installer's layer over the image, kernel and live-boot initramfs" },
-  { name: 'iso', summary: 'build the hybrid BIOS/UEFI appliance ISO (<name>-<version>-amd64.iso and .sha256); for fedora recipes, remaster --base-iso with the kickstart' },
-];
-for (const c of stageCommands) {
-  const cmd = program.command(c.name).argument('<recipe>', 'recipe path or name').option('--dry-run', 'show the plan instead of running it', false);
-  if (c.name === 'iso') cmd.option('--base-iso <file>', "fedora recipes: the vendor boot ISO (e.g. Fedora's netinst) to remaster with the recipe's kickstart and repository");
-  cmd.description(c.summary).action(async (recipeArg: string, opts: { dryRun: boolean; baseIso?: string }) => runStages(session, recipeArg, c.name, c.name, opts.baseIso ? { baseIso: opts.baseIso } : {}, opts.dryRun));
-}
+// One verb per stage, in plan order, from the stage registry.
+for (const stage of stageGraph.stages) addStageVerb(stage);
 
 program
   .command('verify')
@@ -201,7 +190,8 @@ kickstart
   .description("render the recipe's kickstart and check it with xcpbuild's kickstart validator")
   .action(async (recipeArg: string, opts: { output?: string }) => {
     const { renderKickstart } = await import('./kickstart/render');
-    const text = await renderKickstart((await loadRecipe(recipeArg)).recipe);
+    const { projectDir } = await import('./util/templates');
+    const text = await renderKickstart((await loadRecipe(recipeArg)).recipe, projectDir('kickstart'));
     if (opts.output) {
       const { writeFileAtomic } = await import('./util/fsutil');
       await writeFileAtomic(path.resolve(opts.output), text);
@@ -230,6 +220,21 @@ program
   .action(() => {
     process.stdout.write(JSON.stringify(recipeJsonSchema(), null, 2) + '\n');
   });
+
+/** `xcpbuild <stage> <recipe>`: runs the stages up to this one; its options come from the stage's definition. */
+function addStageVerb(stage: StageDefinition): void {
+  const cmd = program.command(stage.id).argument('<recipe>', 'recipe path or name').option('--dry-run', 'show the plan instead of running it', false);
+  for (const o of stage.options ?? []) cmd.option(o.flags, o.description);
+  cmd.description(stage.summary).action(async (recipeArg: string, opts: Record<string, unknown>) => {
+    const extra = Object.assign({}, ...(stage.options ?? []).map((o) => o.apply(opts[optionKey(o.flags)])));
+    await runStages(session, recipeArg, stage.id, stage.id, extra, !!opts.dryRun);
+  });
+}
+
+/** Commander's key for an option: --base-iso <file> → baseIso. */
+function optionKey(flags: string): string {
+  return flags.split(/[ ,]+/).find((f) => f.startsWith('--'))!.slice(2).replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
 
 /** The options of a boot test run, shared by boot-test and nightly (its gate). */
 function withBootTestOptions(cmd: Command, firmware: string): void {

@@ -6,12 +6,12 @@ import { BuildLog } from '../util/log';
 import { run } from '../util/proc';
 import { render, templateDir } from '../util/templates';
 import { Firmware, runQemu, ovmf } from './qemu';
-import { hashValue } from '../util/hash';
-import { exists, writeFileAtomic, copyVerified } from '../util/fsutil';
+import { hashValue, sha256File } from '../util/hash';
+import { exists, writeFileAtomic } from '../util/fsutil';
+import { materialiseLocked } from '../cache/materialise';
 import { ownDirectory } from '../util/nofollow';
 import { displayPath } from '../util/paths';
 import { ContentStore } from '../cache/store';
-import { XcpError } from '../errors';
 
 /** A hash of a random password nobody knows: the test logs in through the check service, never with it. */
 export const testRootHash = '$6$xcpboottest$E0cCRp1L/BdnWgj2T4GOh9EIPBZsak7wYss7FpWQ.xQQx0qww0hExhXBJYHxCfFRQYjXB.7s74MlkJ40FvyTf.';
@@ -55,9 +55,9 @@ export interface BootTestOptions {
 
 /** What a successful install run leaves next to its disk, so a later run can reuse it. */
 interface InstallRecord {
-  iso: string;
-  isoSize: number;
-  isoMtimeMs: number;
+  /** The sha256 of the ISO installed from: a disk is reused only for the very same medium. */
+  isoSha256: string;
+  /** The digest of the answer file and the install-time check files. */
   answers: string;
   installSeconds: number;
 }
@@ -130,10 +130,7 @@ async function makeAnswerVolume(loaded: LoadedRecipe, lock: Lock, dir: string, f
   if (lock.test?.length) {
     const debs = path.join(files, 'test-debs');
     await fs.mkdir(debs);
-    for (const p of lock.test) {
-      if (!(await store.looksIntact(p.sha256, p.size))) throw new XcpError(`${p.name} ${p.version} (boot-test closure) is not in the cache; run xcpbuild fetch`, 'invalidInput');
-      await copyVerified(store.pathOf(p.sha256), path.join(debs, path.basename(p.filename)), p.sha256, p.size, `${p.name} ${p.version}`);
-    }
+    await materialiseLocked(store, lock.test, debs, { layout: 'file name', what: 'the boot-test closure' });
   }
   const img = path.join(dir, 'oemdrv.img');
   await fs.rm(img, { force: true });
@@ -173,91 +170,111 @@ function serialProgress(firmware: Firmware, progress: (t: string) => void): (lin
   };
 }
 
+/** One firmware's run: its directory, disk and what identifies the install. */
+interface RunFiles {
+  dir: string;
+  disk: string;
+  recordFile: string;
+  varsFile?: string;
+  /** What an install made for this run looks like: the ISO's content and the answer files. */
+  key: Omit<InstallRecord, 'installSeconds'>;
+}
+
 /**
  * Installs the appliance from the ISO onto a blank disk (run 1), then boots the
  * disk through its GRUB into Xen and dom0 (run 2), where the check service
  * reports each check on the serial console and powers off.
  */
 export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestOptions, log: BuildLog): Promise<BootTestReport> {
-  const dir = path.join(opts.workDir, opts.firmware);
-  const disk = path.join(dir, 'disk.qcow2');
-  const recordFile = path.join(dir, 'installed.json');
-  const varsFile = opts.firmware === 'uefi' ? path.join(dir, 'OVMF_VARS.fd') : undefined;
   const report: BootTestReport = { firmware: opts.firmware, ok: false, installSeconds: 0, installed: false, bootSeconds: 0, booted: false, checks: [], logs: [] };
-  const isoStat = await fs.stat(opts.iso);
-  const answersDigest = hashValue([await answerTemplatesDigest(), networkBackendOf[opts.firmware], extraPackages(loaded), lock.test ?? []]);
-  const matches = (r: InstallRecord | undefined): r is InstallRecord =>
-    !!r && r.iso === opts.iso && r.isoSize === isoStat.size && r.isoMtimeMs === isoStat.mtimeMs && r.answers === answersDigest;
+  const files = await runFiles(loaded, lock, opts);
+  const previous = opts.reuseInstall ? await readRecord(files.recordFile) : undefined;
+  if (previous && previous.isoSha256 === files.key.isoSha256 && previous.answers === files.key.answers && (await exists(files.disk))) {
+    opts.progress(`${opts.firmware}: reusing the install on ${displayPath(files.disk)} (same ISO content and answer files)`);
+    report.installSeconds = previous.installSeconds;
+    report.installed = true;
+    report.logs.push(path.join(files.dir, 'install.serial.log'));
+    await makeAnswerVolume(loaded, lock, files.dir, opts.firmware, opts.store, log);
+  } else if (!(await installFromIso(loaded, lock, opts, files, report, log))) {
+    return report;
+  }
+  await firstBoot(opts, files, report, log);
+  report.ok = !report.failure && report.checks.every((c) => c.ok);
+  if (!report.ok && !report.failure) report.failure = `failed checks: ${report.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`;
+  return report;
+}
+
+async function runFiles(loaded: LoadedRecipe, lock: Lock, opts: BootTestOptions): Promise<RunFiles> {
+  const dir = path.join(opts.workDir, opts.firmware);
   // out/<name>/boot-test and its firmware directory are xcpbuild's: a planted link there is refused, never removed through.
   await ownDirectory(opts.workDir, 'the boot-test directory');
   await ownDirectory(dir, 'the boot-test directory');
-  const previous = opts.reuseInstall ? await readRecord(recordFile) : undefined;
-  const onLine = serialProgress(opts.firmware, opts.progress);
+  opts.progress(`${opts.firmware}: hashing the ISO`);
+  const key = { isoSha256: await sha256File(opts.iso), answers: hashValue([await answerTemplatesDigest(), networkBackendOf[opts.firmware], extraPackages(loaded), lock.test ?? []]) };
+  return { dir, disk: path.join(dir, 'disk.qcow2'), recordFile: path.join(dir, 'installed.json'), varsFile: opts.firmware === 'uefi' ? path.join(dir, 'OVMF_VARS.fd') : undefined, key };
+}
 
-  if (matches(previous) && (await exists(disk))) {
-    opts.progress(`${opts.firmware}: reusing the install on ${displayPath(disk)} (same ISO and answer templates)`);
-    report.installSeconds = previous.installSeconds;
-    report.installed = true;
-    report.logs.push(path.join(dir, 'install.serial.log'));
-    await makeAnswerVolume(loaded, lock, dir, opts.firmware, opts.store, log);
-  } else {
-    await fs.rm(dir, { recursive: true, force: true });
-    await fs.mkdir(dir, { recursive: true });
-    await run(log, 'qemu-img', ['create', '-q', '-f', 'qcow2', disk, '20G'], { purpose: 'creating the blank disk' });
-    const oemdrv = await makeAnswerVolume(loaded, lock, dir, opts.firmware, opts.store, log);
-    if (varsFile) await fs.copyFile(ovmf.vars, varsFile);
-    opts.progress(`${opts.firmware}: installing from the ISO (QEMU TCG; network back-end ${networkBackendOf[opts.firmware]}); serial log ${displayPath(path.join(dir, 'install.serial.log'))}`);
-    const installLog = path.join(dir, 'install.serial.log');
-    report.logs.push(installLog);
-    const install = await runQemu({
-      firmware: opts.firmware,
-      varsFile,
-      disks: [{ file: disk, format: 'qcow2' }, { file: oemdrv, format: 'raw' }],
-      cdrom: opts.iso,
-      bootFromCdrom: true,
-      serialLog: installLog,
-      timeoutMs: opts.installTimeoutMs,
-      stopWhen: /XCP_INSTALL_RC=1/,
-      onLine,
-    });
-    report.installSeconds = install.seconds;
+/** Run 1: the unattended install onto a blank disk; false (with the report's failure set) if it did not succeed. */
+async function installFromIso(loaded: LoadedRecipe, lock: Lock, opts: BootTestOptions, f: RunFiles, report: BootTestReport, log: BuildLog): Promise<boolean> {
+  await fs.rm(f.dir, { recursive: true, force: true });
+  await fs.mkdir(f.dir, { recursive: true });
+  await run(log, 'qemu-img', ['create', '-q', '-f', 'qcow2', f.disk, '20G'], { purpose: 'creating the blank disk' });
+  const oemdrv = await makeAnswerVolume(loaded, lock, f.dir, opts.firmware, opts.store, log);
+  if (f.varsFile) await fs.copyFile(ovmf.vars, f.varsFile);
+  const installLog = path.join(f.dir, 'install.serial.log');
+  opts.progress(`${opts.firmware}: installing from the ISO (QEMU TCG; network back-end ${networkBackendOf[opts.firmware]}); serial log ${displayPath(installLog)}`);
+  report.logs.push(installLog);
+  const install = await runQemu({
+    firmware: opts.firmware,
+    varsFile: f.varsFile,
+    disks: [{ file: f.disk, format: 'qcow2' }, { file: oemdrv, format: 'raw' }],
+    cdrom: opts.iso,
+    bootFromCdrom: true,
+    serialLog: installLog,
+    timeoutMs: opts.installTimeoutMs,
+    stopWhen: /XCP_INSTALL_RC=1/,
+    onLine: serialProgress(opts.firmware, opts.progress),
+  });
+  report.installSeconds = install.seconds;
+  if (!/XCP_INSTALL_RC=0/.test(install.text)) {
     const failedStep = /FAILED at step '(.+?)': (.*)/.exec(install.text);
-    if (!/XCP_INSTALL_RC=0/.test(install.text)) {
-      report.failure = failedStep
-        ? `installer failed at step '${failedStep[1]}': ${failedStep[2]}`
-        : install.timedOut
-          ? `the install did not finish within ${opts.installTimeoutMs / 60000} min`
-          : `the install ended without success (QEMU exit ${install.exitCode})`;
-      report.checks = parseChecks('', opts.firmware);
-      return report;
-    }
-    report.installed = true;
-    const record: InstallRecord = { iso: opts.iso, isoSize: isoStat.size, isoMtimeMs: isoStat.mtimeMs, answers: answersDigest, installSeconds: install.seconds };
-    await writeFileAtomic(recordFile, JSON.stringify(record, null, 1) + '\n');
+    report.failure = failedStep
+      ? `installer failed at step '${failedStep[1]}': ${failedStep[2]}`
+      : install.timedOut
+        ? `the install did not finish within ${opts.installTimeoutMs / 60000} min`
+        : `the install ended without success (QEMU exit ${install.exitCode})`;
+    report.checks = parseChecks('', opts.firmware);
+    return false;
   }
+  report.installed = true;
+  const record: InstallRecord = { ...f.key, installSeconds: install.seconds };
+  await writeFileAtomic(f.recordFile, JSON.stringify(record, null, 1) + '\n');
+  return true;
+}
 
-  // The first boot writes to an overlay, so the installed disk stays as the installer left it.
-  const overlay = path.join(dir, 'first-boot.qcow2');
+/** Run 2: the installed disk (through an overlay, so it stays as the installer left it) boots into Xen and runs the checks. */
+async function firstBoot(opts: BootTestOptions, f: RunFiles, report: BootTestReport, log: BuildLog): Promise<void> {
+  const overlay = path.join(f.dir, 'first-boot.qcow2');
   await fs.rm(overlay, { force: true });
-  await run(log, 'qemu-img', ['create', '-q', '-f', 'qcow2', '-b', 'disk.qcow2', '-F', 'qcow2', overlay], { purpose: 'creating the first-boot overlay', cwd: dir });
-  let bootVars = varsFile;
-  if (varsFile) {
-    bootVars = path.join(dir, 'OVMF_VARS.first-boot.fd');
+  await run(log, 'qemu-img', ['create', '-q', '-f', 'qcow2', '-b', 'disk.qcow2', '-F', 'qcow2', overlay], { purpose: 'creating the first-boot overlay', cwd: f.dir });
+  let bootVars = f.varsFile;
+  if (f.varsFile) {
+    bootVars = path.join(f.dir, 'OVMF_VARS.first-boot.fd');
     await fs.rm(bootVars, { force: true });
-    await fs.copyFile(varsFile, bootVars, fsConstants.COPYFILE_EXCL);
+    await fs.copyFile(f.varsFile, bootVars, fsConstants.COPYFILE_EXCL);
   }
-  const bootLog = path.join(dir, 'boot.serial.log');
+  const bootLog = path.join(f.dir, 'boot.serial.log');
   opts.progress(`${opts.firmware}: first boot from the disk into Xen and dom0; serial log ${displayPath(bootLog)}`);
   report.logs.push(bootLog);
   const boot = await runQemu({
     firmware: opts.firmware,
     varsFile: bootVars,
-    disks: [{ file: overlay, format: 'qcow2' }, { file: path.join(dir, 'oemdrv.img'), format: 'raw', readonly: true }],
+    disks: [{ file: overlay, format: 'qcow2' }, { file: path.join(f.dir, 'oemdrv.img'), format: 'raw', readonly: true }],
     bootFromCdrom: false,
     serialLog: bootLog,
     timeoutMs: opts.bootTimeoutMs,
     stopWhen: /XCP_CHECKS_DONE[\s\S]*(Entering ACPI S5|Hardware Dom0 halted|reboot: Power down)/,
-    onLine,
+    onLine: serialProgress(opts.firmware, opts.progress),
   });
   report.bootSeconds = boot.seconds;
   report.checks = parseChecks(boot.text, opts.firmware);
@@ -265,9 +282,6 @@ export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestO
   if (!report.booted) {
     report.failure = boot.timedOut ? `the first boot did not finish its checks within ${opts.bootTimeoutMs / 60000} min` : 'the first boot ended before the checks finished';
   }
-  report.ok = !report.failure && report.checks.every((c) => c.ok);
-  if (!report.ok && !report.failure) report.failure = `failed checks: ${report.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`;
-  return report;
 }
 
 /** The installed disk depends on the answer file and late command, not on the checks run at first boot. */

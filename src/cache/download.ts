@@ -46,74 +46,85 @@ export function downloadOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): Do
 
 class PermanentError extends Error {}
 
-/** Downloads every item not yet in the store: parallel, resumable, retried with backoff, verified by sha256. */
-export async function downloadAll(store: ContentStore, items: DownloadItem[], log: BuildLog, opts: DownloadOptions = defaultDownloadOptions): Promise<{ downloaded: number; bytes: number }> {
-  const totalBytes = items.reduce((s, i) => s + i.size, 0);
-  let doneBytes = 0;
-  let doneFiles = 0;
-  let downloaded = 0;
-  let fetchedBytes = 0;
-  const report = () => opts.onProgress?.(doneBytes, totalBytes, doneFiles, items.length);
-  const queue = [...items];
-  const failures: string[] = [];
-  // One file that cannot be had fails the fetch: no new downloads start after it (a dead mirror fails in one file's time).
-  const failFast = () => {
-    queue.length = 0;
-  };
+/** What a fetch has done so far, reported as progress. */
+class Tally {
+  doneBytes = 0;
+  doneFiles = 0;
+  downloaded = 0;
+  fetchedBytes = 0;
 
-  async function one(item: DownloadItem): Promise<void> {
-    if (await store.has(item.sha256, item.size)) {
-      doneBytes += item.size;
-      doneFiles++;
-      report();
-      return;
-    }
-    let lastError = '';
-    for (let attempt = 1; attempt <= opts.attempts; attempt++) {
-      let counted = 0;
-      try {
-        const bytes = await fetchInto(store, item, opts, log, (n) => {
-          counted += n;
-          doneBytes += n;
-          report();
-        });
-        doneBytes += item.size - counted;
-        fetchedBytes += bytes;
-        downloaded++;
-        doneFiles++;
-        report();
-        return;
-      } catch (err) {
-        doneBytes -= counted;
-        if (isDiskFull(err)) {
-          failFast();
-          throw fromSystemError(err as NodeJS.ErrnoException);
-        }
-        lastError = (err as Error).message;
-        log.line(`download ${item.url} attempt ${attempt}/${opts.attempts} failed: ${lastError}`);
-        if (err instanceof PermanentError) break;
-        // Another process may have committed the file meanwhile (a shared cache).
-        if (await store.has(item.sha256, item.size)) {
-          doneBytes += item.size;
-          doneFiles++;
-          report();
-          return;
-        }
-        if (attempt < opts.attempts) await new Promise((r) => setTimeout(r, opts.backoffMs * 2 ** (attempt - 1)));
-      }
-    }
-    failures.push(`${item.label}: ${lastError} (${item.url})`);
-    failFast();
+  constructor(
+    private readonly totalBytes: number,
+    private readonly totalFiles: number,
+    private readonly onProgress?: DownloadOptions['onProgress'],
+  ) {}
+
+  report(): void {
+    this.onProgress?.(this.doneBytes, this.totalBytes, this.doneFiles, this.totalFiles);
   }
 
+  /** A file that is in the store now, fetched by this run or not: nothing failed. */
+  have(item: DownloadItem): undefined {
+    this.doneBytes += item.size;
+    this.doneFiles++;
+    this.report();
+    return undefined;
+  }
+}
+
+/** Downloads every item not yet in the store: parallel, resumable, retried with backoff, verified by sha256. */
+export async function downloadAll(store: ContentStore, items: DownloadItem[], log: BuildLog, opts: DownloadOptions = defaultDownloadOptions): Promise<{ downloaded: number; bytes: number }> {
+  const tally = new Tally(items.reduce((s, i) => s + i.size, 0), items.length, opts.onProgress);
+  const queue = [...items];
+  const failures: string[] = [];
   async function worker(): Promise<void> {
-    for (let item = queue.shift(); item; item = queue.shift()) await one(item);
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      // One file that cannot be had fails the fetch: no new downloads start after it (a dead mirror fails in one file's time).
+      const failure = await downloadOne(store, item, opts, log, tally).catch((err: unknown) => {
+        queue.length = 0;
+        throw err;
+      });
+      if (failure) {
+        failures.push(failure);
+        queue.length = 0;
+      }
+    }
   }
   await Promise.all(Array.from({ length: Math.min(opts.concurrency, items.length) }, worker));
   if (failures.length) {
     throw new XcpError(`could not download ${failures.length} file(s) after ${opts.attempts} attempts: ${failures[0]}`, 'network', failures.slice(1));
   }
-  return { downloaded, bytes: fetchedBytes };
+  return { downloaded: tally.downloaded, bytes: tally.fetchedBytes };
+}
+
+/** One file, with retries; returns why it could not be had, if so. A full disk is thrown at once. */
+async function downloadOne(store: ContentStore, item: DownloadItem, opts: DownloadOptions, log: BuildLog, tally: Tally): Promise<string | undefined> {
+  if (await store.has(item.sha256, item.size)) return tally.have(item);
+  let lastError = '';
+  for (let attempt = 1; attempt <= opts.attempts; attempt++) {
+    let counted = 0;
+    try {
+      const bytes = await fetchInto(store, item, opts, log, (n) => {
+        counted += n;
+        tally.doneBytes += n;
+        tally.report();
+      });
+      tally.doneBytes -= counted;
+      tally.fetchedBytes += bytes;
+      tally.downloaded++;
+      return tally.have(item);
+    } catch (err) {
+      tally.doneBytes -= counted;
+      if (isDiskFull(err)) throw fromSystemError(err as NodeJS.ErrnoException);
+      lastError = (err as Error).message;
+      log.line(`download ${item.url} attempt ${attempt}/${opts.attempts} failed: ${lastError}`);
+      if (err instanceof PermanentError) break;
+      // Another process may have committed the file meanwhile (a shared cache).
+      if (await store.has(item.sha256, item.size)) return tally.have(item);
+      if (attempt < opts.attempts) await new Promise((r) => setTimeout(r, opts.backoffMs * 2 ** (attempt - 1)));
+    }
+  }
+  return `${item.label}: ${lastError} (${item.url})`;
 }
 
 async function sizeOf(file: string): Promise<number> {
@@ -124,105 +135,136 @@ async function sizeOf(file: string): Promise<number> {
   }
 }
 
+/** Aborts a request when no data came for the idle timeout; re-armed with every chunk. */
+class IdleTimer {
+  readonly controller = new AbortController();
+  private timer: NodeJS.Timeout;
+
+  constructor(private readonly ms: number) {
+    this.timer = setTimeout(() => this.controller.abort(), ms);
+  }
+
+  rearm(): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.controller.abort(), this.ms);
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+  }
+}
+
 /**
  * One attempt. Continues a partial file left by an interrupted run with a Range
  * request; a partial that is already complete is checked and committed (or thrown
  * away) without asking the server for the impossible range past its end.
  */
 async function fetchInto(store: ContentStore, item: DownloadItem, opts: DownloadOptions, log: BuildLog, onBytes: (n: number) => void): Promise<number> {
-  const { idleTimeoutMs } = opts;
   const partial = await store.claimPartial(item.sha256);
-  let have = await sizeOf(partial);
-  if (have >= item.size) {
-    try {
-      await store.commit(item.sha256, item.size, partial);
-      log.line(`download ${item.url}: the partial file left by an earlier run was complete and verified`);
-      return 0;
-    } catch {
-      log.line(`download ${item.url}: discarded a partial file left by an earlier run (${have} bytes, not the locked file)`);
-      await fs.rm(partial, { force: true });
-      have = 0;
-    }
-  }
+  const have = await resumablePart(store, item, partial, log);
+  if (have === undefined) return 0;
   if (item.url.startsWith('file://')) return copyLocal(store, item, partial, onBytes);
-  const controller = new AbortController();
-  let timer = setTimeout(() => controller.abort(), idleTimeoutMs);
-  const headers: Record<string, string> = have > 0 ? { Range: `bytes=${have}-` } : {};
+  const idle = new IdleTimer(opts.idleTimeoutMs);
+  let written: number;
+  try {
+    const { res, from } = await request(item, partial, have, idle);
+    written = await receive(res, { partial, from, item, opts, idle, onBytes });
+  } finally {
+    idle.clear();
+  }
+  await store.commit(item.sha256, item.size, partial);
+  return written;
+}
+
+/** How much of a partial file left by an earlier run to continue from; undefined if it was complete (and is committed now). */
+async function resumablePart(store: ContentStore, item: DownloadItem, partial: string, log: BuildLog): Promise<number | undefined> {
+  const have = await sizeOf(partial);
+  if (have < item.size) return have;
+  try {
+    await store.commit(item.sha256, item.size, partial);
+    log.line(`download ${item.url}: the partial file left by an earlier run was complete and verified`);
+    return undefined;
+  } catch {
+    log.line(`download ${item.url}: discarded a partial file left by an earlier run (${have} bytes, not the locked file)`);
+    await fs.rm(partial, { force: true });
+    return 0;
+  }
+}
+
+/** The HTTP request, continuing at `have` bytes; returns the response and the offset its body starts at. */
+async function request(item: DownloadItem, partial: string, have: number, idle: IdleTimer): Promise<{ res: Response; from: number }> {
   let res: Response;
   try {
-    res = await fetch(item.url, { headers, signal: controller.signal });
+    res = await fetch(item.url, { headers: have > 0 ? { Range: `bytes=${have}-` } : {}, signal: idle.controller.signal });
   } catch (err) {
-    clearTimeout(timer);
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw new Error(cause?.code ?? cause?.message ?? (err as Error).message);
   }
-  if (res.status === 404 || res.status === 410) {
-    clearTimeout(timer);
-    throw new PermanentError(`HTTP ${res.status}: the mirror no longer has this file`);
-  }
+  if (res.status === 404 || res.status === 410) throw new PermanentError(`HTTP ${res.status}: the mirror no longer has this file`);
   if (res.status === 416) {
-    clearTimeout(timer);
     await fs.rm(partial, { force: true });
     throw new Error('HTTP 416: the server refused to continue the partial file; starting over');
   }
-  if (res.status !== 200 && res.status !== 206) {
-    clearTimeout(timer);
-    throw new Error(`HTTP ${res.status}`);
+  if (res.status !== 200 && res.status !== 206) throw new Error(`HTTP ${res.status}`);
+  // A server that ignored the Range request sends the whole file: start over.
+  if (res.status === 200) return { res, from: 0 };
+  const start = Number(/^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1]);
+  if (start !== have) {
+    await fs.rm(partial, { force: true });
+    throw new Error(`the server answered a range starting at ${start}, asked for ${have}`);
   }
-  if (res.status === 200 && have > 0) have = 0; // the server ignored the Range request: start over
-  if (res.status === 206) {
-    const start = Number(/^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '')?.[1]);
-    if (start !== have) {
-      clearTimeout(timer);
-      await fs.rm(partial, { force: true });
-      throw new Error(`the server answered a range starting at ${start}, asked for ${have}`);
-    }
-  }
+  return { res, from: have };
+}
+
+interface Receiving {
+  partial: string;
+  from: number;
+  item: DownloadItem;
+  opts: DownloadOptions;
+  idle: IdleTimer;
+  onBytes(n: number): void;
+}
+
+/** Streams the body into the partial file (appending from `from`), under the idle timeout and the throughput floor. */
+async function receive(res: Response, r: Receiving): Promise<number> {
   const { O_WRONLY, O_CREAT, O_NOFOLLOW, O_APPEND, O_TRUNC } = fsConstants;
-  const handle = await fs.open(partial, O_WRONLY | O_CREAT | O_NOFOLLOW | (have > 0 ? O_APPEND : O_TRUNC), 0o644).catch((err) => {
-    clearTimeout(timer);
-    throw err;
-  });
-  const out = createWriteStream(partial, { fd: handle });
+  const handle = await fs.open(r.partial, O_WRONLY | O_CREAT | O_NOFOLLOW | (r.from > 0 ? O_APPEND : O_TRUNC), 0o644);
+  const out = createWriteStream(r.partial, { fd: handle });
   // A failed write (a full disk) must end this attempt at once, not surface later as an unhandled rejection.
   let writeError: NodeJS.ErrnoException | undefined;
   const outDone = new Promise<void>((resolve) => {
     out.on('finish', resolve);
     out.on('error', (err) => {
-      writeError = withPathOf(err, partial);
-      controller.abort();
+      writeError = withPathOf(err, r.partial);
+      r.idle.controller.abort();
       resolve();
     });
   });
   let written = 0;
-  const floor = throughputFloor(opts, () => written, () => controller.abort());
+  const floor = throughputFloor(r.opts, () => written, () => r.idle.controller.abort());
   try {
     const reader = res.body!.getReader();
     for (;;) {
       const { done, value } = await reader.read();
       if (writeError) throw writeError;
       if (done) break;
-      clearTimeout(timer);
-      timer = setTimeout(() => controller.abort(), idleTimeoutMs);
+      r.idle.rearm();
       written += value.length;
-      if (have + written > item.size) throw new Error(`the server sent more than the locked size ${item.size}`);
-      onBytes(value.length);
-      if (!out.write(value)) await new Promise<void>((r) => (writeError ? r() : out.once('drain', () => r())));
+      if (r.from + written > r.item.size) throw new Error(`the server sent more than the locked size ${r.item.size}`);
+      r.onBytes(value.length);
+      if (!out.write(value)) await new Promise<void>((ok) => (writeError ? ok() : out.once('drain', () => ok())));
     }
   } catch (err) {
     if (writeError) throw writeError;
-    throw new Error(floor.tripped() ?? (controller.signal.aborted ? `no data for ${idleTimeoutMs / 1000}s` : (err as Error).message));
+    throw new Error(floor.tripped() ?? (r.idle.controller.signal.aborted ? `no data for ${r.opts.idleTimeoutMs / 1000}s` : (err as Error).message));
   } finally {
-    clearTimeout(timer);
     floor.stop();
     out.end();
     await outDone;
   }
   if (writeError) throw writeError;
-  await store.commit(item.sha256, item.size, partial);
   return written;
 }
-
 
 /**
  * Checks the bytes received every window and calls `abort` when a window brought

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import os from 'node:os';
 import { Session } from './session';
-import { loadRecipe } from '../recipe/load';
+import { loadRecipe } from '../family/recipe';
 import { readLock } from '../lock/file';
 import { XcpError } from '../errors';
 import { exists } from '../util/fsutil';

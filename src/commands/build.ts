@@ -1,14 +1,14 @@
 import path from 'node:path';
 import { Session } from './session';
-import { loadRecipe, LoadedRecipe } from '../recipe/load';
+import { LoadedRecipe } from '../recipe/load';
+import { loadRecipe } from '../family/recipe';
 import { BuildOptions, StageId } from '../plan/types';
 import { createContext } from '../plan/context';
 import { execute, planStages, stagesThatRun, RendererChoice, PlannedStage } from '../plan/engine';
-import { stageById } from '../stages';
+import { stageGraph } from '../stages/registry';
 import { ensureWritableDir, sweepStaging } from '../util/fsutil';
 import { FileLock } from '../util/flock';
 import { onCleanup } from '../util/signals';
-import { familyOf } from '../family';
 import { XcpError } from '../errors';
 import { displayPath } from '../util/paths';
 import { toolVersion } from '../version';
@@ -42,11 +42,11 @@ export async function runStages(session: Session, recipeArg: string, target: Sta
   const ctx = await createContext(loaded, options, log);
   onCleanup(() => ctx.dispose());
   // The signing key is checked before any stage runs, not after fetch and meta did their work.
-  if ((await stagesThatRun(ctx, target)).includes('repo')) await ctx.signingKey();
+  if ((await stagesThatRun(ctx, stageGraph, target)).includes('repo')) await ctx.signingKey();
   const renderer = rendererFor(session);
   const started = Date.now();
   try {
-    const results = await execute(ctx, target, renderer);
+    const results = await execute(ctx, stageGraph, target, renderer);
     const seconds = (Date.now() - started) / 1000;
     for (const n of ctx.notes) log.line(`note: ${n}`);
     if (session.json) {
@@ -68,22 +68,19 @@ export function rendererFor(session: Session): RendererChoice {
   return session.json ? 'silent' : session.opts().verbose || !process.stderr.isTTY ? 'simple' : 'default';
 }
 
+/** Refuses a target the recipe has no such stage for, saying why (a family without it is a usage error). */
 function requireStage(loaded: LoadedRecipe, target: StageId): void {
-  const r = loaded.recipe;
-  if (!familyOf(r).appliance) {
-    if (target === 'iso' && !r.iso) throw new XcpError(`recipe ${displayPath(loaded.file)} has no iso: section, so it makes no iso`, 'invalidInput');
-    if (target === 'image' || target === 'installer') throw new XcpError(`the ${r.target.family} family has no ${target} stage: its ISO is a vendor boot ISO remastered with the kickstart (xcpbuild iso --base-iso)`, 'usage');
-    return;
-  }
-  if ((target === 'image' && !r.iso) || ((target === 'installer' || target === 'iso') && (!r.iso || !r.installer))) {
-    throw new XcpError(`recipe ${displayPath(loaded.file)} has no ${target === 'image' ? 'iso: section' : 'iso: and installer: sections'}, so it makes no ${target}`, 'invalidInput');
-  }
+  const stage = stageGraph.get(target);
+  const absent = stageGraph.absence(target, loaded.recipe);
+  if (!absent || !(stage.requiredAsTarget || absent.byFamily)) return;
+  const message = absent.byFamily ? absent.reason : `recipe ${displayPath(loaded.file)}: ${absent.reason}`;
+  throw new XcpError(message, absent.byFamily ? 'usage' : 'invalidInput');
 }
 
 export async function printPlan(session: Session, loaded: LoadedRecipe, target: StageId, extra: Partial<BuildOptions> = {}): Promise<void> {
   requireStage(loaded, target);
   const ctx = await createContext(loaded, session.buildOptions(extra), new (await import('../util/log')).BuildLog(undefined, false));
-  const planned = await planStages(ctx, target);
+  const planned = await planStages(ctx, stageGraph, target);
   if (session.json) {
     session.emit({ ok: true, recipe: loaded.recipe.name, target, stages: planned });
     return;
@@ -103,4 +100,3 @@ function formatPlanned(s: PlannedStage): string {
   ].join('\n');
 }
 
-export { stageById };

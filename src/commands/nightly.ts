@@ -3,11 +3,18 @@ import { promises as fs } from 'node:fs';
 import { Session } from './session';
 import { lockOutput, rendererFor } from './build';
 import { parseFirmwares, positiveNumber } from './boot-test';
-import { loadRecipe, LoadedRecipe } from '../recipe/load';
+import { LoadedRecipe } from '../recipe/load';
+import { loadRecipe } from '../family/recipe';
 import { readLock } from '../lock/file';
 import { createContext } from '../plan/context';
-import { execute } from '../plan/engine';
-import { familyOf } from '../family';
+import { execute, StageResult } from '../plan/engine';
+import { OwnedContext } from '../plan/context';
+import { stageGraph } from '../stages/registry';
+import { BuildLog } from '../util/log';
+import { SigningKey } from '../signing/gpg';
+import { Firmware } from '../boottest/qemu';
+import type { BootTestReport as BootReport } from '../boottest/boot-test';
+import { familyOf } from '../family/registry';
 import { XcpError } from '../errors';
 import { checkedPath } from '../util/env';
 import { ensureWritableDir, exists, copyFile } from '../util/fsutil';
@@ -18,7 +25,7 @@ import { printable } from '../util/text';
 import { isoFileName } from '../iso/build-iso';
 import { nightlyDate, nightlyVersion, stampRecipe } from '../nightly/version';
 import { ReleaseDir } from '../nightly/publish';
-import { computeChanges } from '../nightly/changes';
+import { computeChanges, Changes } from '../nightly/changes';
 import { assembleRelease, ReleaseRecord } from '../nightly/release';
 import { toolVersion } from '../version';
 
@@ -31,6 +38,51 @@ export interface NightlyOpts {
   bootTimeout: string;
 }
 
+/** The nightly's steps, each timed: reported in --json as steps[] with their seconds. */
+class Steps {
+  readonly done: { name: string; seconds: number }[] = [];
+
+  async run<T>(name: string, step: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    try {
+      return await step();
+    } finally {
+      this.done.push({ name, seconds: (Date.now() - started) / 1000 });
+    }
+  }
+
+  seconds(...names: string[]): number {
+    return this.done.filter((s) => names.includes(s.name)).reduce((n, s) => n + s.seconds, 0);
+  }
+}
+
+interface NightlyRun {
+  session: Session;
+  loaded: LoadedRecipe;
+  publishRoot: string;
+  log: BuildLog;
+  say(text: string): void;
+  withIso: boolean;
+}
+
+interface GateSettings {
+  keep: number;
+  firmwares: Firmware[];
+  installTimeoutMs: number;
+  bootTimeoutMs: number;
+}
+
+function gateSettings(opts: NightlyOpts): GateSettings {
+  const keep = Number(opts.keep);
+  if (!/^\d+$/.test(opts.keep) || keep < 1) throw new XcpError(`--keep: expected a whole number of 1 or more, found "${printable(opts.keep)}"`, 'usage');
+  return {
+    keep,
+    firmwares: parseFirmwares(opts.firmware),
+    installTimeoutMs: positiveNumber(opts.installTimeout, '--install-timeout') * 60000,
+    bootTimeoutMs: positiveNumber(opts.bootTimeout, '--boot-timeout') * 60000,
+  };
+}
+
 /**
  * One nightly: re-resolve the lock against today's archives, stamp the version,
  * build the repository and the ISO, boot-test it as a gate, then publish the release
@@ -38,112 +90,135 @@ export interface NightlyOpts {
  */
 export async function nightlyCommand(session: Session, recipeArg: string, opts: NightlyOpts): Promise<void> {
   const started = Date.now();
-  const keep = Number(opts.keep);
-  if (!/^\d+$/.test(opts.keep) || keep < 1) throw new XcpError(`--keep: expected a whole number of 1 or more, found "${printable(opts.keep)}"`, 'usage');
-  const firmwares = parseFirmwares(opts.firmware);
-  const installTimeoutMs = positiveNumber(opts.installTimeout, '--install-timeout') * 60000;
-  const bootTimeoutMs = positiveNumber(opts.bootTimeout, '--boot-timeout') * 60000;
-  const loaded = await loadRecipe(recipeArg);
+  const settings = gateSettings(opts);
+  const run = await startNightly(session, await loadRecipe(recipeArg), opts.publish);
+  const steps = new Steps();
+  const releases = await steps.run('hold the publish directory', () => holdPublishDir(run));
+  const version = nightlyVersion(run.loaded.recipe.version, nightlyDate(new Date()), await releases.releases());
+  const previousVersion = await releases.latest();
+  const ctx = await steps.run('prepare the build', () => prepareBuild(run, version, previousVersion));
+  try {
+    const key = await ctx.signingKey();
+    const stages = await steps.run('build', () => execute(ctx, stageGraph, run.withIso ? 'iso' : 'repo', rendererFor(session)));
+    for (const n of ctx.notes) run.say(n);
+    const gate = await steps.run('boot test', () => bootTestGate(run, ctx, settings, opts.skipBootTest));
+    const changes = await steps.run('compare with the previous release', () => changesSince(run, ctx, version, previousVersion));
+    const published = await steps.run('publish', () => publish(run, ctx, releases, { version, changes, gate, key, keep: settings.keep }));
+    report(run, { version, previousVersion, published, gate, stages, steps, started });
+  } finally {
+    await ctx.dispose();
+  }
+}
+
+/** The run's log and publish root; the ISO is made when the family makes its own (a remaster needs a vendor ISO the nightly is not given). */
+async function startNightly(session: Session, loaded: LoadedRecipe, publish: string): Promise<NightlyRun> {
   const recipe = loaded.recipe;
-  const family = familyOf(recipe);
-  const withIso = !!(family.appliance && recipe.iso && recipe.installer);
-  const publishRoot = path.join(checkedPath(opts.publish, '--publish'), recipe.name);
+  const withIso = !stageGraph.absence('iso', recipe) && familyOf(recipe).appliance.kind === 'image';
+  const publishRoot = path.join(checkedPath(publish, '--publish'), recipe.name);
   const log = await session.openLog(recipe.name, 'nightly');
   log.line(`xcpbuild ${toolVersion}: ${process.argv.slice(2).map((a) => printable(a, 200)).join(' ')}`);
   const say = (t: string) => {
     log.line(t);
     if (!session.json) process.stderr.write(`${t}\n`);
   };
+  return { session, loaded, publishRoot, log, say, withIso };
+}
 
-  // One nightly per recipe and publish directory at a time: the version counter and `latest` depend on it.
+/** One nightly per recipe and publish directory at a time: the version counter and `latest` depend on it. */
+async function holdPublishDir(run: NightlyRun): Promise<ReleaseDir> {
+  const { publishRoot, loaded, say } = run;
   await ensureWritableDir(publishRoot);
-  const publishLock = await FileLock.acquire(path.join(publishRoot, '.lock'), `xcpbuild nightly ${recipe.name}`, (holder) => say(`waiting for another nightly of ${recipe.name} to finish (${holder})`));
+  const publishLock = await FileLock.acquire(path.join(publishRoot, '.lock'), `xcpbuild nightly ${loaded.recipe.name}`, (holder) => say(`waiting for another nightly of ${loaded.recipe.name} to finish (${holder})`));
   onCleanup(() => publishLock.release());
-  const releases = new ReleaseDir(publishRoot, recipe.version);
+  const releases = new ReleaseDir(publishRoot, loaded.recipe.version);
   const swept = await releases.sweep();
   if (swept.length) say(`removed what an interrupted nightly left: ${swept.join(', ')}`);
-  const version = nightlyVersion(recipe.version, nightlyDate(new Date()), await releases.releases());
-  const previousVersion = await releases.latest();
+  return releases;
+}
 
-  // Nightlies build under <out>/nightly with their own lock, so the recipe's committed lock and out/<name> stay as they are.
+/** Nightlies build under <out>/nightly with their own lock, so the recipe's committed lock and out/<name> stay as they are. */
+async function prepareBuild(run: NightlyRun, version: string, previousVersion: string | undefined): Promise<OwnedContext> {
+  const { session, loaded } = run;
+  const recipe = loaded.recipe;
   const options = session.buildOptions({ updateLock: !session.opts().offline, epochFrom: 'archive-state' });
   options.outRoot = path.join(options.outRoot, 'nightly');
   const nightlyLoaded: LoadedRecipe = { ...loaded, recipe: stampRecipe(recipe, version), lockFile: path.join(options.outRoot, `${recipe.name}.lock`) };
   await ensureWritableDir(options.outRoot);
   if (!(await exists(nightlyLoaded.lockFile)) && (await exists(loaded.lockFile))) await copyFile(loaded.lockFile, nightlyLoaded.lockFile);
-  const outDir = path.join(options.outRoot, recipe.name);
-  await lockOutput(session, outDir);
-  say(`nightly ${recipe.name} ${version}${previousVersion ? ` (previous: ${previousVersion})` : ' (the first)'}; log: ${displayPath(log.file!)}`);
-
-  const ctx = await createContext(nightlyLoaded, options, log);
+  await lockOutput(session, path.join(options.outRoot, recipe.name));
+  run.say(`nightly ${recipe.name} ${version}${previousVersion ? ` (previous: ${previousVersion})` : ' (the first)'}; log: ${displayPath(run.log.file!)}`);
+  const ctx = await createContext(nightlyLoaded, options, run.log);
   onCleanup(() => ctx.dispose());
-  try {
-    const key = await ctx.signingKey();
-    const target = withIso ? 'iso' : 'repo';
-    const stages = await execute(ctx, target, rendererFor(session));
-    for (const n of ctx.notes) say(n);
-    const buildSeconds = (Date.now() - started) / 1000;
+  return ctx;
+}
 
-    const bootTest: ReleaseRecord['bootTest'] = { gate: withIso ? 'skipped' : 'no-iso', firmwares: [], rows: [] };
-    let bootReports: unknown[] = [];
-    const bootStarted = Date.now();
-    if (withIso && !opts.skipBootTest) {
-      const { bootTest: runBootTest, formatReport } = await import('../boottest/boot-test');
-      const iso = path.join(outDir, 'iso', isoFileName(nightlyLoaded.recipe));
-      const reports = [];
-      for (const firmware of firmwares) {
-        reports.push(await runBootTest(nightlyLoaded, ctx.lock!, { iso, workDir: path.join(outDir, 'boot-test'), firmware, installTimeoutMs, bootTimeoutMs, reuseInstall: false, progress: say, store: await ctx.store() }, log));
-      }
-      bootReports = reports;
-      const table = formatReport(reports);
-      for (const l of table) log.line(l);
-      if (!session.json) process.stderr.write(table.join('\n') + '\n');
-      const failed = reports.filter((r) => !r.ok);
-      if (failed.length) {
-        throw new XcpError(`boot test failed, nothing was published: ${failed.map((r) => `${r.firmware}: ${r.failure}`).join('; ')}`, 'verification', [`serial logs: ${displayPath(path.join(outDir, 'boot-test'))}/<firmware>/`]);
-      }
-      bootTest.gate = 'passed';
-      bootTest.firmwares = firmwares;
-      bootTest.rows = reports.flatMap((r) => r.checks.map((c) => ({ firmware: r.firmware, check: c.name, ok: c.ok })));
-    } else if (withIso) say('boot test skipped (--skip-boot-test): release.json records it');
-    const bootSeconds = (Date.now() - bootStarted) / 1000;
+interface Gate {
+  record: ReleaseRecord['bootTest'];
+  reports: BootReport[];
+}
 
-    const publishStarted = Date.now();
-    const previous = previousVersion ? await readLock(path.join(publishRoot, previousVersion, `${recipe.name}.lock`)) : undefined;
-    const store = await ctx.store();
-    say(previous ? `comparing with ${previousVersion}` : 'no previous nightly to compare with');
-    const changes = await computeChanges(family.format, log, recipe.name, version, previous ? { version: previousVersion!, lock: previous } : undefined, ctx.lock!, (p) => store.pathOf(p.sha256));
-    const staging = await releases.stage(version);
-    const record = await assembleRelease({ ...ctx, progress: (t) => say(t) }, staging, { withIso, changes, bootTest, key, store });
-    const final = await releases.commit(staging, version);
-    const pruned = await releases.prune(keep);
-    if (pruned.length) say(`removed old releases (keeping ${keep}): ${pruned.join(', ')}`);
-    const files = await sizes(final);
-    const summary = {
-      ok: true,
-      recipe: recipe.name,
-      version,
-      previous: previousVersion,
-      release: final,
-      latest: path.join(publishRoot, 'latest'),
-      files,
-      changes: record.changes,
-      bootTest: { ...bootTest, reports: bootReports },
-      pruned,
-      seconds: { build: buildSeconds, bootTest: bootSeconds, publish: (Date.now() - publishStarted) / 1000, total: (Date.now() - started) / 1000 },
-      stages: stages.map((s) => ({ id: s.id, status: s.status })),
-    };
-    log.line(JSON.stringify(summary));
-    if (session.json) session.emit(summary);
-    else {
-      console.log(`nightly ${recipe.name} ${version}: ${displayPath(final)} (${summary.seconds.total.toFixed(0)}s)`);
-      console.log(`  changes since ${previousVersion ?? '(none)'}: ${record.changes.added} added, ${record.changes.removed} removed, ${record.changes.changed} changed${record.changes.cves.length ? `; CVEs: ${record.changes.cves.join(', ')}` : ''}`);
-      console.log(`  boot test: ${bootTest.gate}${bootTest.firmwares.length ? ` (${bootTest.firmwares.join(', ')})` : ''}; latest → ${version}`);
-      console.log(`log: ${displayPath(log.file!)}`);
-    }
-  } finally {
-    await ctx.dispose();
+/** The boot test of the built ISO as the release's gate: a failed row publishes nothing. */
+async function bootTestGate(run: NightlyRun, ctx: OwnedContext, settings: GateSettings, skip: boolean): Promise<Gate> {
+  const record: ReleaseRecord['bootTest'] = { gate: run.withIso ? 'skipped' : 'no-iso', firmwares: [], rows: [] };
+  if (!run.withIso) return { record, reports: [] };
+  if (skip) {
+    run.say('boot test skipped (--skip-boot-test): release.json records it');
+    return { record, reports: [] };
   }
+  const { bootTest, formatReport } = await import('../boottest/boot-test');
+  const iso = path.join(ctx.outDir, 'iso', isoFileName(ctx.loaded.recipe));
+  const workDir = path.join(ctx.outDir, 'boot-test');
+  const reports: BootReport[] = [];
+  for (const firmware of settings.firmwares) {
+    const test = { iso, workDir, firmware, installTimeoutMs: settings.installTimeoutMs, bootTimeoutMs: settings.bootTimeoutMs, reuseInstall: false, progress: run.say, store: await ctx.store() };
+    reports.push(await bootTest(ctx.loaded, ctx.lock!, test, run.log));
+  }
+  const table = formatReport(reports);
+  for (const l of table) run.log.line(l);
+  if (!run.session.json) process.stderr.write(table.join('\n') + '\n');
+  const failed = reports.filter((r) => !r.ok);
+  if (failed.length) {
+    throw new XcpError(`boot test failed, nothing was published: ${failed.map((r) => `${r.firmware}: ${r.failure}`).join('; ')}`, 'verification', [`serial logs: ${displayPath(workDir)}/<firmware>/`, `log: ${displayPath(run.log.file!)}`]);
+  }
+  record.gate = 'passed';
+  record.firmwares = settings.firmwares;
+  record.rows = reports.flatMap((r) => r.checks.map((c) => ({ firmware: r.firmware, check: c.name, ok: c.ok })));
+  return { record, reports };
+}
+
+async function changesSince(run: NightlyRun, ctx: OwnedContext, version: string, previousVersion: string | undefined): Promise<Changes> {
+  const name = run.loaded.recipe.name;
+  const previous = previousVersion ? await readLock(path.join(run.publishRoot, previousVersion, `${name}.lock`)) : undefined;
+  const store = await ctx.store();
+  run.say(previous ? `comparing with ${previousVersion}` : 'no previous nightly to compare with');
+  const format = familyOf(run.loaded.recipe).format;
+  return computeChanges(format, run.log, name, version, previous ? { version: previousVersion!, lock: previous } : undefined, ctx.lock!, (p) => store.pathOf(p.sha256));
+}
+
+interface Publication {
+  version: string;
+  changes: Changes;
+  gate: Gate;
+  key: SigningKey;
+  keep: number;
+}
+
+/** The release staged, committed (latest moves to it) and the oldest pruned. */
+async function publish(run: NightlyRun, ctx: OwnedContext, releases: ReleaseDir, p: Publication): Promise<Published> {
+  const staging = await releases.stage(p.version);
+  const record = await assembleRelease({ ...ctx, progress: (t) => run.say(t) }, staging, { withIso: run.withIso, changes: p.changes, bootTest: p.gate.record, key: p.key, store: await ctx.store() });
+  const dir = await releases.commit(staging, p.version);
+  const pruned = await releases.prune(p.keep);
+  if (pruned.length) run.say(`removed old releases (keeping ${p.keep}): ${pruned.join(', ')}`);
+  return { dir, record, pruned, files: await sizes(dir) };
+}
+
+interface Published {
+  dir: string;
+  record: ReleaseRecord;
+  pruned: string[];
+  /** Each file of the release and its size. */
+  files: Record<string, number>;
 }
 
 async function sizes(dir: string): Promise<Record<string, number>> {
@@ -152,4 +227,40 @@ async function sizes(dir: string): Promise<Record<string, number>> {
     if (e.isFile()) out[e.name] = (await fs.stat(path.join(dir, e.name))).size;
   }
   return out;
+}
+
+interface Outcome {
+  version: string;
+  previousVersion?: string;
+  published: Published;
+  gate: Gate;
+  stages: StageResult[];
+  steps: Steps;
+  started: number;
+}
+
+function report(run: NightlyRun, o: Outcome): void {
+  const { record, dir, pruned, files } = o.published;
+  const total = (Date.now() - o.started) / 1000;
+  const summary = {
+    ok: true,
+    recipe: run.loaded.recipe.name,
+    version: o.version,
+    previous: o.previousVersion,
+    release: dir,
+    latest: path.join(run.publishRoot, 'latest'),
+    files,
+    changes: record.changes,
+    bootTest: { ...o.gate.record, reports: o.gate.reports },
+    pruned,
+    steps: o.steps.done,
+    seconds: { build: o.steps.seconds('prepare the build', 'build'), bootTest: o.steps.seconds('boot test'), publish: o.steps.seconds('compare with the previous release', 'publish'), total },
+    stages: o.stages.map((s) => ({ id: s.id, status: s.status })),
+  };
+  run.log.line(JSON.stringify(summary));
+  if (run.session.json) return run.session.emit(summary);
+  console.log(`nightly ${summary.recipe} ${o.version}: ${displayPath(dir)} (${total.toFixed(0)}s)`);
+  console.log(`  changes since ${o.previousVersion ?? '(none)'}: ${record.changes.added} added, ${record.changes.removed} removed, ${record.changes.changed} changed${record.changes.cves.length ? `; CVEs: ${record.changes.cves.join(', ')}` : ''}`);
+  console.log(`  boot test: ${o.gate.record.gate}${o.gate.record.firmwares.length ? ` (${o.gate.record.firmwares.join(', ')})` : ''}; latest → ${o.version}`);
+  console.log(`log: ${displayPath(run.log.file!)}`);
 }

@@ -8,7 +8,7 @@ import { displayPath } from '../util/paths';
 import { BuildLog } from '../util/log';
 import { readBounded } from '../recipe/document';
 import { isRecipe } from '../recipe/load';
-import { familyOf } from '../family';
+import { familyOf } from '../family/registry';
 import { verifyChecksums } from '../nightly/checksums';
 import { RELEASE_JSON, SBOM_FILE, KEY_FILES, ReleaseRecord } from '../nightly/release';
 import { packageKey } from '../sbom/spdx';
@@ -47,7 +47,7 @@ export async function verifyReleaseCommand(session: Session, dirArg: string, opt
     else {
       const recipe = record.recipeDocument;
       const format = familyOf(recipe).format;
-      const listed = await format.listRepository(recipe, path.join(dir, 'repo'), log).catch((err: Error) => {
+      const listed = await format.repository.list(recipe, path.join(dir, 'repo'), log).catch((err: Error) => {
         problems.push(`the repository cannot be listed: ${err.message}`);
         return [];
       });
@@ -55,8 +55,8 @@ export async function verifyReleaseCommand(session: Session, dirArg: string, opt
         const sbom = JSON.parse(await readBounded(path.join(dir, SBOM_FILE), 'SBOM', 256 * 1024 * 1024)) as { spdxVersion?: string; packages?: SpdxPackage[]; relationships?: { spdxElementId: string; relationshipType: string; relatedSpdxElement: string }[] };
         if (sbom.spdxVersion !== 'SPDX-2.3') problems.push(`${SBOM_FILE}: spdxVersion is ${sbom.spdxVersion}, expected SPDX-2.3`);
         const byId = new Map((sbom.packages ?? []).map((p) => [p.SPDXID, p]));
-        const repoArtifact = (sbom.packages ?? []).find((p) => p.name === `repo/${format.repositoryIndex(recipe)}`);
-        if (!repoArtifact) problems.push(`${SBOM_FILE}: no package for the repository (repo/${format.repositoryIndex(recipe)})`);
+        const repoArtifact = (sbom.packages ?? []).find((p) => p.name === `repo/${format.repository.index(recipe)}`);
+        if (!repoArtifact) problems.push(`${SBOM_FILE}: no package for the repository (repo/${format.repository.index(recipe)})`);
         const contained = new Map<string, SpdxPackage>();
         for (const r of sbom.relationships ?? []) {
           const p = byId.get(r.relatedSpdxElement);

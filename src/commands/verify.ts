@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { Session } from './session';
-import { loadRecipe } from '../recipe/load';
+import { loadRecipe } from '../family/recipe';
 import { createContext } from '../plan/context';
 import { allLockedFiles } from '../lock/file';
-import { stagesFor } from '../stages';
+import { stageGraph } from '../stages/registry';
 import { readStamp, verifyOutput } from '../plan/stamp';
 import { XcpError } from '../errors';
 import { lockOutput } from './build';
@@ -36,8 +36,9 @@ export async function verifyCommand(session: Session, recipeArg: string): Promis
   const trees = await ctx.trees().verifyAll();
   problems.push(...trees.problems);
   const outputs: { stage: StageId; files: number; ok: boolean }[] = [];
-  for (const stage of stagesFor('iso', ctx).filter((s) => !s.custom)) {
-    const dir = stage.output(ctx);
+  for (const stage of stageGraph.closure('iso', ctx.loaded.recipe)) {
+    if (stage.kind !== 'directory') continue;
+    const dir = stageGraph.outputOf(stage, ctx);
     const stamp = await readStamp(dir);
     if (!stamp) continue;
     const found = [...(await verifyOutput(dir, stamp)), ...((await stage.verify?.(ctx, dir)) ?? [])];

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BuildContext } from '../plan/types';
 import { run } from '../util/proc';
-import { render, templateDir, projectRoot } from '../util/templates';
+import { render, TemplateGrant } from '../util/templates';
 import { XcpError } from '../errors';
 import { installerOutputs, imageOutputs } from './layout';
 import { sha256File } from '../util/hash';
@@ -44,6 +44,8 @@ export interface IsoInputs {
   repoDir: string;
   imageDir: string;
   installerDir: string;
+  /** Grants isolinux, templates/grub and preseed. */
+  templates: TemplateGrant;
 }
 
 /** Links a stage output into the (temporary) tree of the medium. */
@@ -55,16 +57,32 @@ async function place(src: string, dest: string): Promise<void> {
 export async function buildIso(ctx: BuildContext, outDir: string, inputs: IsoInputs): Promise<string> {
   const { recipe } = ctx.loaded;
   if (!recipe.iso) throw new XcpError(`recipe ${recipe.name} has no iso: section`, 'invalidInput');
-  const iso = recipe.iso;
-  const epoch = ctx.sourceDateEpoch();
-  const env = { SOURCE_DATE_EPOCH: String(epoch) };
-  const tree = path.join(outDir, '.tree');
-  const work = path.join(outDir, '.work');
-  await fs.mkdir(work, { recursive: true });
-  const title = `${recipe.name} ${recipe.version}`;
-  const entries = bootEntries(recipe);
-
+  const medium: Medium = { tree: path.join(outDir, '.tree'), work: path.join(outDir, '.work'), epoch: ctx.sourceDateEpoch(), inputs };
+  await fs.mkdir(medium.work, { recursive: true });
   ctx.progress('laying out the medium');
+  await layOutMedium(ctx, medium);
+  await writeBootMenus(recipe, medium);
+  await writeAnswerFile(recipe, medium);
+  ctx.progress('making the UEFI boot image');
+  await makeEfiImage(ctx, recipe.iso, medium);
+  ctx.progress('writing the ISO (xorriso)');
+  const out = await writeIso(ctx, recipe, medium);
+  await fs.rm(medium.tree, { recursive: true, force: true });
+  await fs.rm(medium.work, { recursive: true, force: true });
+  return out;
+}
+
+/** The medium's tree and scratch space while it is assembled. */
+interface Medium {
+  tree: string;
+  work: string;
+  epoch: number;
+  inputs: IsoInputs;
+}
+
+/** The live system (installer layer over the image) and the repository, linked into the tree. */
+async function layOutMedium(ctx: BuildContext, m: Medium): Promise<void> {
+  const { tree, inputs } = m;
   await fs.mkdir(path.join(tree, 'live'), { recursive: true });
   for (const f of [installerOutputs.kernel, installerOutputs.initrd, installerOutputs.layer]) await place(path.join(inputs.installerDir, f), path.join(tree, 'live', f));
   for (const f of [imageOutputs.image, imageOutputs.sums, imageOutputs.sumsSignature]) await place(path.join(inputs.imageDir, f), path.join(tree, 'live', f));
@@ -72,22 +90,30 @@ export async function buildIso(ctx: BuildContext, outDir: string, inputs: IsoInp
   await fs.writeFile(path.join(tree, 'live', 'filesystem.module'), `${imageOutputs.image}\n${installerOutputs.layer}\n`);
   await run(ctx.log, 'cp', ['-al', inputs.repoDir, path.join(tree, 'repo')], { purpose: 'linking the repository onto the medium' });
   await fs.rm(path.join(tree, 'repo', '.xcpbuild-stage.json'), { force: true });
-
   await fs.mkdir(path.join(tree, 'isolinux'));
   for (const f of ['isolinux.bin', 'ldlinux.c32', 'libcom32.c32', 'libutil.c32', 'menu.c32']) {
     await fs.copyFile(path.join(inputs.installerDir, installerOutputs.isolinux, f), path.join(tree, 'isolinux', f));
   }
-  await fs.writeFile(
-    path.join(tree, 'isolinux', 'isolinux.cfg'),
-    await render(path.join(projectRoot, 'isolinux', 'isolinux.cfg.hbs'), { title, timeoutDeciseconds: iso.timeout * 10, entries }),
-  );
-  await fs.mkdir(path.join(tree, 'boot', 'grub'), { recursive: true });
-  await fs.writeFile(path.join(tree, 'boot', 'grub', 'grub.cfg'), await render(path.join(templateDir('grub'), 'grub.cfg.hbs'), { title, timeout: iso.timeout, entries }));
+}
 
-  await fs.mkdir(path.join(tree, 'preseed'));
+/** The isolinux and GRUB menus, with the same entries. */
+async function writeBootMenus(recipe: Recipe, m: Medium): Promise<void> {
+  const iso = recipe.iso!;
+  const title = `${recipe.name} ${recipe.version}`;
+  const entries = bootEntries(recipe);
+  const t = m.inputs.templates;
+  await fs.writeFile(path.join(m.tree, 'isolinux', 'isolinux.cfg'), await render(t.file('isolinux', 'isolinux.cfg.hbs'), { title, timeoutDeciseconds: iso.timeout * 10, entries }));
+  await fs.mkdir(path.join(m.tree, 'boot', 'grub'), { recursive: true });
+  await fs.writeFile(path.join(m.tree, 'boot', 'grub', 'grub.cfg'), await render(t.file('templates/grub', 'grub.cfg.hbs'), { title, timeout: iso.timeout, entries }));
+}
+
+/** The automated install's answer file, preseed/<name>.cfg. */
+async function writeAnswerFile(recipe: Recipe, m: Medium): Promise<void> {
+  const iso = recipe.iso!;
+  await fs.mkdir(path.join(m.tree, 'preseed'));
   await fs.writeFile(
-    path.join(tree, 'preseed', `${recipe.name}.cfg`),
-    await render(path.join(projectRoot, 'preseed', 'appliance.cfg.hbs'), {
+    path.join(m.tree, 'preseed', `${recipe.name}.cfg`),
+    await render(m.inputs.templates.file('preseed', 'appliance.cfg.hbs'), {
       recipe: recipe.name,
       version: recipe.version,
       vg: iso.vmVolumeGroup,
@@ -98,10 +124,14 @@ export async function buildIso(ctx: BuildContext, outDir: string, inputs: IsoInp
       sshKeys: iso.sshAuthorizedKeys ?? [],
     }),
   );
+}
 
-  ctx.progress('making the UEFI boot image');
+/** GRUB's EFI binary (grub-mkimage) on the tree and inside the El Torito FAT image. */
+async function makeEfiImage(ctx: BuildContext, iso: NonNullable<Recipe['iso']>, m: Medium): Promise<void> {
+  const { tree, work, epoch, inputs } = m;
+  const env = { SOURCE_DATE_EPOCH: String(epoch) };
   const early = path.join(work, 'early.cfg');
-  await fs.writeFile(early, await render(path.join(templateDir('grub'), 'early.cfg.hbs'), { label: iso.volumeLabel }));
+  await fs.writeFile(early, await render(inputs.templates.file('templates/grub', 'early.cfg.hbs'), { label: iso.volumeLabel }));
   const bootx64 = path.join(work, 'BOOTX64.EFI');
   const modules = ['part_gpt', 'part_msdos', 'fat', 'iso9660', 'search', 'search_label', 'normal', 'configfile', 'linux', 'echo', 'test', 'serial', 'terminal', 'all_video', 'boot', 'ls', 'cat', 'minicmd'];
   await run(ctx.log, 'grub-mkimage', ['-O', 'x86_64-efi', '-d', path.join(inputs.installerDir, installerOutputs.grubEfi), '-p', '/boot/grub', '-c', early, '-o', bootx64, ...modules], {
@@ -120,8 +150,14 @@ export async function buildIso(ctx: BuildContext, outDir: string, inputs: IsoInp
   const mtools = { env, cwd: tree };
   await run(ctx.log, 'mmd', ['-i', 'boot/grub/efi.img', '::/EFI', '::/EFI/BOOT'], { ...mtools, purpose: 'mmd' });
   await run(ctx.log, 'mcopy', ['-m', '-i', 'boot/grub/efi.img', 'EFI/BOOT/BOOTX64.EFI', '::/EFI/BOOT/BOOTX64.EFI'], { ...mtools, purpose: 'mcopy' });
+}
 
-  const out = path.join(outDir, isoFileName(recipe));
+/** xorriso writes the hybrid ISO and its .sha256; the medium records how it was made, without this build's paths. */
+async function writeIso(ctx: BuildContext, recipe: Recipe, m: Medium): Promise<string> {
+  const iso = recipe.iso!;
+  const { tree, epoch, inputs } = m;
+  const title = `${recipe.name} ${recipe.version}`;
+  const out = path.join(path.dirname(tree), isoFileName(recipe));
   const args = [
     '-as', 'mkisofs',
     '-o', out,
@@ -135,13 +171,9 @@ export async function buildIso(ctx: BuildContext, outDir: string, inputs: IsoInp
   // Like live-build, the medium records how it was made.
   await fs.mkdir(path.join(tree, '.disk'));
   await fs.writeFile(path.join(tree, '.disk', 'info'), `${title} amd64 (${new Date(epoch * 1000).toISOString().slice(0, 10)})\n`);
-  // Without the build's own paths, which would make the medium differ from one checkout to another.
   const recorded = args.map((a) => (a === out ? '<iso>' : a.replace(inputs.installerDir, '<installer>')));
   await fs.writeFile(path.join(tree, '.disk', 'mkisofs'), `xorriso ${recorded.join(' ')} <tree>\n`);
-  ctx.progress('writing the ISO (xorriso)');
-  await run(ctx.log, 'xorriso', [...args, tree], { env, purpose: 'xorriso' });
+  await run(ctx.log, 'xorriso', [...args, tree], { env: { SOURCE_DATE_EPOCH: String(epoch) }, purpose: 'xorriso' });
   await fs.writeFile(`${out}.sha256`, `${await sha256File(out)}  ${path.basename(out)}\n`);
-  await fs.rm(tree, { recursive: true, force: true });
-  await fs.rm(work, { recursive: true, force: true });
   return out;
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { Recipe } from '../recipe/schema';
-import { render, projectRoot } from '../util/templates';
+import { render } from '../util/templates';
 import { XcpError } from '../errors';
 import { printable } from '../util/text';
 import { validateKickstart } from './validate';
@@ -22,14 +22,14 @@ function quotable(what: string, v: string): string {
 }
 
 /** Renders kickstart/appliance.ks.hbs for a fedora recipe and checks it with the validator; throws on any problem. */
-export async function renderKickstart(recipe: Recipe): Promise<string> {
+export async function renderKickstart(recipe: Recipe, kickstartDir: string): Promise<string> {
   if (!recipe.iso) throw new XcpError('a kickstart needs the recipe\'s iso: section (volume group, command lines, credentials)', 'invalidInput');
   const iso = recipe.iso;
   if (!iso.rootPasswordHash && !iso.sshAuthorizedKeys?.length) {
     throw new XcpError('a kickstart needs credentials: set iso.rootPasswordHash (a crypt(3) hash) or iso.sshAuthorizedKeys in the recipe; there is no default password', 'invalidInput');
   }
   const pinned = pinnedFull(recipe);
-  const text = await render(path.join(projectRoot, 'kickstart', 'appliance.ks.hbs'), {
+  const text = await render(path.join(kickstartDir, 'appliance.ks.hbs'), {
     recipe: recipe.name,
     version: recipe.version,
     fullVersion: pinned.replace(/^xcp-full-/, ''),

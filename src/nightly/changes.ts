@@ -1,5 +1,5 @@
 import { Lock, LockedPackage, diffClosures } from '../lock/file';
-import { PackageFormat, ChangelogEntry } from '../format';
+import { PackageFormat, ChangelogEntry } from '../format/types';
 import { BuildLog } from '../util/log';
 
 export interface PackageChange {

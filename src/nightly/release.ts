@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BuildContext } from '../plan/types';
 import { Lock, LockedPackage } from '../lock/file';
-import { familyOf } from '../family';
+import { familyOf } from '../family/registry';
 import { ContentStore } from '../cache/store';
 import { SigningKey } from '../signing/gpg';
 import { isoFileName } from '../iso/build-iso';
@@ -47,35 +47,64 @@ async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Prom
  * signed repository, the lock, the public key, the SBOM, CHANGES.md and changes.json,
  * release.json, and SHA256SUMS/SHA512SUMS with detached signatures over all of it.
  */
-export async function assembleRelease(
-  ctx: BuildContext,
-  dir: string,
-  opts: { withIso: boolean; changes: Changes; bootTest: ReleaseRecord['bootTest']; key: SigningKey; store: ContentStore },
-): Promise<ReleaseRecord> {
+export async function assembleRelease(ctx: BuildContext, dir: string, opts: ReleaseOptions): Promise<ReleaseRecord> {
   const recipe = ctx.loaded.recipe;
-  const lock = ctx.lock as Lock;
-  const format = familyOf(recipe).format;
-  const epoch = ctx.sourceDateEpoch();
-  const repoDir = path.join(dir, 'repo');
-  ctx.progress('copying the repository');
-  await fs.cp(path.join(ctx.outDir, 'repo'), repoDir, { recursive: true, filter: (src) => !path.basename(src).startsWith('.xcpbuild-') });
-  let isoName: string | undefined;
-  if (opts.withIso) {
-    isoName = isoFileName(recipe);
-    ctx.progress(`copying ${isoName}`);
-    for (const f of [isoName, `${isoName}.sha256`]) await fs.copyFile(path.join(ctx.outDir, 'iso', f), path.join(dir, f));
-  }
+  const isoName = await copyArtifacts(ctx, dir, opts);
   const lockName = `${recipe.name}.lock`;
   await fs.copyFile(ctx.loaded.lockFile, path.join(dir, lockName));
   await opts.key.exportPublic(path.join(dir, KEY_FILES[0]), true);
   await opts.key.exportPublic(path.join(dir, KEY_FILES[1]), false);
+  ctx.progress("writing the SBOM (reading each package's declared license)");
+  await writeFileAtomic(path.join(dir, SBOM_FILE), JSON.stringify(await releaseSbom(ctx, dir, opts, isoName), null, 2) + '\n');
+  await writeFileAtomic(path.join(dir, 'changes.json'), JSON.stringify(opts.changes, null, 2) + '\n');
+  await writeFileAtomic(path.join(dir, 'CHANGES.md'), changesMarkdown(opts.changes));
+  const record: ReleaseRecord = {
+    recipe: recipe.name,
+    version: recipe.version,
+    family: recipe.target.family,
+    format: familyOf(recipe).format.id,
+    sourceDateEpoch: ctx.sourceDateEpoch(),
+    previous: opts.changes.previous,
+    files: { ...(isoName ? { iso: isoName } : {}), repository: 'repo', lock: lockName, sbom: SBOM_FILE, changes: ['CHANGES.md', 'changes.json'], signingKey: KEY_FILES },
+    bootTest: opts.bootTest,
+    changes: { added: opts.changes.added.length, removed: opts.changes.removed.length, changed: opts.changes.changed.length, cves: opts.changes.cves },
+    recipeDocument: recipe,
+  };
+  await writeFileAtomic(path.join(dir, RELEASE_JSON), JSON.stringify(record, null, 2) + '\n');
+  ctx.progress('signing SHA256SUMS and SHA512SUMS');
+  await writeSignedChecksums(dir, opts.key, ctx.sourceDateEpoch());
+  return record;
+}
 
-  ctx.progress('writing the SBOM (reading each package\'s declared license)');
-  const listed = await format.listRepository(recipe, repoDir, ctx.log);
+export interface ReleaseOptions {
+  withIso: boolean;
+  changes: Changes;
+  bootTest: ReleaseRecord['bootTest'];
+  key: SigningKey;
+  store: ContentStore;
+}
+
+/** The repository (without xcpbuild's stamps) and, with an ISO, the ISO and its .sha256; returns the ISO's name. */
+async function copyArtifacts(ctx: BuildContext, dir: string, opts: ReleaseOptions): Promise<string | undefined> {
+  ctx.progress('copying the repository');
+  await fs.cp(path.join(ctx.outDir, 'repo'), path.join(dir, 'repo'), { recursive: true, filter: (src) => !path.basename(src).startsWith('.xcpbuild-') });
+  if (!opts.withIso) return undefined;
+  const isoName = isoFileName(ctx.loaded.recipe);
+  ctx.progress(`copying ${isoName}`);
+  for (const f of [isoName, `${isoName}.sha256`]) await fs.copyFile(path.join(ctx.outDir, 'iso', f), path.join(dir, f));
+  return isoName;
+}
+
+/** The SPDX document: every locked package with its declared license, the recipe's own packages, the repository and the ISO. */
+async function releaseSbom(ctx: BuildContext, dir: string, opts: ReleaseOptions, isoName: string | undefined): Promise<object> {
+  const recipe = ctx.loaded.recipe;
+  const lock = ctx.lock as Lock;
+  const format = familyOf(recipe).format;
+  const repoDir = path.join(dir, 'repo');
+  const listed = await format.repository.list(recipe, repoDir, ctx.log);
   const locked = new Map<string, LockedPackage>();
   for (const p of [...lock.packages, ...(opts.withIso ? lock.installer ?? [] : [])]) locked.set(packageKey(p), p);
   const archiveUri = new Map(recipe.archives.map((a) => [a.name, a.uri]));
-  const own = listed.filter((e) => !locked.has(packageKey(e)));
   const sbomPackages: SbomPackage[] = await pool([...locked.values()], 4, async (p) => ({
     name: p.name,
     version: p.version,
@@ -86,36 +115,16 @@ export async function assembleRelease(
     license: await format.declaredLicense(ctx.log, opts.store.pathOf(p.sha256), p.name),
     own: false,
   }));
-  for (const e of own) {
+  for (const e of listed.filter((e) => !locked.has(packageKey(e)))) {
     sbomPackages.push({ name: e.name, version: e.version, architecture: e.architecture, sha256: e.sha256, license: await format.declaredLicense(ctx.log, path.join(repoDir, e.file), e.name), own: true });
   }
   sbomPackages.sort((a, b) => (packageKey(a) < packageKey(b) ? -1 : 1));
   const inRepo = listed.map(packageKey);
-  const repoIndex = format.repositoryIndex(recipe);
+  const repoIndex = format.repository.index(recipe);
   const artifacts: SbomArtifact[] = [{ name: `repo/${repoIndex}`, sha256: await sha256File(path.join(repoDir, repoIndex)), purpose: 'ARCHIVE', contains: inRepo }];
   if (isoName) {
     const onMedium = [...new Set([...inRepo, ...(lock.installer ?? []).map(packageKey)])];
     artifacts.push({ name: isoName, sha256: await sha256File(path.join(dir, isoName)), purpose: 'OPERATING_SYSTEM', contains: onMedium });
   }
-  const sbom = spdxDocument({ recipe, format, version: recipe.version, created: epoch, tool: `xcpbuild-${toolVersion}`, packages: sbomPackages, artifacts });
-  await writeFileAtomic(path.join(dir, SBOM_FILE), JSON.stringify(sbom, null, 2) + '\n');
-
-  await writeFileAtomic(path.join(dir, 'changes.json'), JSON.stringify(opts.changes, null, 2) + '\n');
-  await writeFileAtomic(path.join(dir, 'CHANGES.md'), changesMarkdown(opts.changes));
-  const record: ReleaseRecord = {
-    recipe: recipe.name,
-    version: recipe.version,
-    family: recipe.target.family,
-    format: format.id,
-    sourceDateEpoch: epoch,
-    previous: opts.changes.previous,
-    files: { ...(isoName ? { iso: isoName } : {}), repository: 'repo', lock: lockName, sbom: SBOM_FILE, changes: ['CHANGES.md', 'changes.json'], signingKey: KEY_FILES },
-    bootTest: opts.bootTest,
-    changes: { added: opts.changes.added.length, removed: opts.changes.removed.length, changed: opts.changes.changed.length, cves: opts.changes.cves },
-    recipeDocument: recipe,
-  };
-  await writeFileAtomic(path.join(dir, RELEASE_JSON), JSON.stringify(record, null, 2) + '\n');
-  ctx.progress('signing SHA256SUMS and SHA512SUMS');
-  await writeSignedChecksums(dir, opts.key, epoch);
-  return record;
+  return spdxDocument({ recipe, format, version: recipe.version, created: ctx.sourceDateEpoch(), tool: `xcpbuild-${toolVersion}`, packages: sbomPackages, artifacts });
 }

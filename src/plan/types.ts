@@ -1,12 +1,14 @@
 import { LoadedRecipe } from '../recipe/load';
+import { Recipe } from '../recipe/schema';
 import { Lock } from '../lock/file';
 import { BuildLog } from '../util/log';
 import { ContentStore } from '../cache/store';
 import { TreeCache } from '../cache/trees';
 import { SigningKey, KeySource } from '../signing/gpg';
+import { TemplateGrant } from '../util/templates';
 
-export type StageId = 'lock' | 'fetch' | 'build' | 'meta' | 'repo' | 'image' | 'installer' | 'iso';
-export const STAGE_IDS: StageId[] = ['lock', 'fetch', 'build', 'meta', 'repo', 'image', 'installer', 'iso'];
+/** A stage's id; the stage registry (stages/registry.ts) is the one list of them. */
+export type StageId = string;
 
 /** Named digests of everything a stage's output depends on. */
 export type Inputs = Record<string, string>;
@@ -29,7 +31,7 @@ export interface BuildOptions {
    * against (nightlies: same archives, same bytes, whatever the clock).
    */
   epochFrom?: 'resolution' | 'archive-state';
-  /** A vendor boot ISO to remaster (families without an appliance image of their own: fedora). */
+  /** A vendor boot ISO to remaster (families whose appliance is a remastered vendor ISO: fedora). */
   baseIso?: string;
 }
 
@@ -51,42 +53,111 @@ export interface BuildContext {
   notes: string[];
 }
 
+/** A recipe key a stage reads; `onlyWith` leaves it out of the inputs while that other key is empty. */
+export type RecipeRead = keyof Recipe | { key: keyof Recipe; onlyWith: keyof Recipe };
+
+/** A closure of the lock a stage reads (`every file`: all of them, and the source tarballs' entries). */
+export type LockRead = 'packages' | 'installer' | 'test' | 'build' | 'every file';
+
+/** Files and options a stage reads besides the recipe and the lock (plan/file-inputs.ts digests each). */
+export type FileRead = 'signing key' | 'source trees' | 'source tarballs' | 'base ISO' | 'archive keyrings';
+
 /**
- * One stage: a function of declared inputs to one output directory. The engine
- * decides from the inputs whether it runs, gives it a staging directory, records a
- * manifest of what it wrote and publishes the result atomically.
+ * Code of a family or format that a stage runs, named by role; the recipe's family
+ * says which module and templates fill it (family/types.ts).
  */
-export interface StageDefinition {
+export type PartRole = 'format.sourcePackage' | 'format.metapackages' | 'format.repository' | 'builder' | 'appliance.image' | 'appliance.installer' | 'appliance.iso';
+
+/**
+ * What a stage reads, as data. The engine computes the input digest from this alone,
+ * hands the stage the template directories it names and nothing else, and prints
+ * each changed read as the reason a stage runs.
+ */
+export interface Reads {
+  recipe?: RecipeRead[];
+  /** Upstream stages whose output content the stage reads (a disabled one is left out). */
+  upstream?: StageId[];
+  lock?: LockRead[];
+  /** Family and format parts the stage runs: their templates, code and own reads. */
+  parts?: PartRole[];
+  files?: FileRead[];
+  /** Project directories of templates the stage renders itself, e.g. templates/grub. */
+  templates?: string[];
+  env?: 'SOURCE_DATE_EPOCH'[];
+  /** Modules (under src/) the stage runs besides its parts; their local imports count too. */
+  code?: string[];
+}
+
+/** Something a family or a format supplies for a stage: the code that runs, and what it reads. */
+export interface Part {
+  /** The module (under src/) that does it: its code, with what it imports, is an input. */
+  module: string;
+  /** Project directories of the templates it renders (e.g. templates/rpm). */
+  templates?: string[];
+  recipe?: RecipeRead[];
+  files?: FileRead[];
+}
+
+/** What the engine hands a running stage: its inputs, their hash, and the templates it declared. */
+export interface StageRun {
+  inputs: Inputs;
+  inputHash: string;
+  templates: TemplateGrant;
+  /** The published output directory of an upstream directory stage. */
+  upstreamDir(id: StageId): string;
+}
+
+/** The flags of a stage's CLI verb beyond --dry-run, and how they become build options. */
+export interface VerbOption {
+  flags: string;
+  description: string;
+  apply(value: unknown): Partial<BuildOptions>;
+}
+
+interface StageBase {
   id: StageId;
-  /** What the stage makes, for --help and plan output. */
+  /** What the stage makes, for --help and plan output (<name> and <metapackages> are filled in). */
   makes: string;
+  /** The CLI verb's one-line help. */
+  summary: string;
+  options?: VerbOption[];
   deps: StageId[];
   network: boolean;
-  /** False when the recipe does not call for this stage (e.g. no iso: section). */
-  enabled(ctx: BuildContext): boolean;
-  /** The stage's output directory (the lock file for `lock`). */
-  output(ctx: BuildContext): string;
-  /**
-   * The inputs' digests. Upstream stages enter through the digest of their output's
-   * content (`upstream(ctx, id)`), so a rebuilt but identical upstream output changes
-   * nothing downstream, and a different one always does.
-   */
-  inputs(ctx: BuildContext): Promise<Inputs>;
-  /** Makes the output in `staging`. */
-  build(ctx: BuildContext, staging: string): Promise<void>;
+  reads: Reads;
+  /** Why the recipe calls for no such stage (e.g. it has no iso: section), if it does not. */
+  notCalledFor?(recipe: Recipe): string | undefined;
+  /** Whether asking for a stage the recipe does not call for is an error (true) or a no-op. */
+  requiredAsTarget?: boolean;
+}
+
+/**
+ * A stage that makes a directory under out/<name>/<id>. The engine decides from the
+ * inputs whether it runs, gives it a staging directory, records a manifest of what
+ * it wrote and publishes the result atomically.
+ */
+export interface DirectoryStage extends StageBase {
+  kind: 'directory';
+  build(ctx: BuildContext, staging: string, run: StageRun): Promise<void>;
   /** Checks the staged output before it is published; throws if it is not complete and right. */
   selfCheck?(ctx: BuildContext, staging: string): Promise<void>;
   /** Deep verification of the published output beyond the manifest (xcpbuild verify). */
   verify?(ctx: BuildContext, output: string): Promise<string[]>;
-  /** Stages that are not a directory build (lock, fetch) run themselves. */
-  custom?: {
-    previous(ctx: BuildContext): Promise<Inputs | undefined>;
-    damaged(ctx: BuildContext): Promise<string | undefined>;
-    run(ctx: BuildContext, inputs: Inputs): Promise<void>;
-    /** The digest downstream stages key on. */
-    outputDigest(ctx: BuildContext): Promise<string | undefined>;
-  };
 }
+
+/** A stage that publishes somewhere else (the recipe's lock, the cache) and keeps its own record. */
+export interface PublishingStage extends StageBase {
+  kind: 'publishing';
+  output(ctx: BuildContext): string;
+  /** The inputs of what is published now, if anything is. */
+  previous(ctx: BuildContext): Promise<Inputs | undefined>;
+  /** Why what is published cannot be used as it is, if so. */
+  damaged(ctx: BuildContext): Promise<string | undefined>;
+  publish(ctx: BuildContext, run: StageRun): Promise<void>;
+  /** The digest downstream stages key on. */
+  outputDigest(ctx: BuildContext): Promise<string | undefined>;
+}
+
+export type StageDefinition = DirectoryStage | PublishingStage;
 
 export interface StageDecision {
   id: StageId;
@@ -95,7 +166,7 @@ export interface StageDecision {
   reasons: string[];
 }
 
-/** Thrown by inputs() when an upstream output it keys on does not exist yet. */
+/** Thrown while reading inputs when an upstream output a stage keys on does not exist yet. */
 export class PendingInput extends Error {
   constructor(readonly upstream: StageId) {
     super(`waits for ${upstream}`);

@@ -6,10 +6,13 @@ import { Recipe, Archive } from './schema';
 import { XcpError, describeSystemError } from '../errors';
 import { DocIssue, parseWithPositions, schemaIssues, documentError, readBounded, nodeAt, positionOf, keyPathOf, sortIssues } from './document';
 import { displayPath } from '../util/paths';
+import { CURRENT_API, Migration, migrationOf, migrateData, REMOVED_KEYS } from './versions';
 import { printable } from '../util/text';
 
 export interface LoadedRecipe {
   recipe: Recipe;
+  /** Set when the file is in an earlier recipe format: what reading it as the current one changed. */
+  migration?: Migration;
   file: string;
   dir: string;
   /** The lock file that belongs to this recipe: same path, `.lock` extension. */
@@ -37,23 +40,51 @@ export function resolveRecipePath(arg: string, cwd = process.cwd()): string {
   return path.resolve(cwd, 'recipes', `${arg}.yaml`);
 }
 
-export async function loadRecipe(recipeArg: string): Promise<LoadedRecipe> {
+/** Issues at positions of the recipe document, for a family's own checks. */
+export interface RecipePositions {
+  doc: Document;
+  lc: LineCounter;
+  issueAt(segs: string[], message: string): RecipeIssue;
+}
+
+/** What the recipe's family requires beyond the shared schema (family/recipe.ts supplies it). */
+export type FamilyCheck = (recipe: Recipe, at: RecipePositions) => RecipeIssue[];
+
+/** Loads and checks a recipe file; family/recipe.ts binds the family's checks (use its loadRecipe). */
+export async function loadRecipeWith(recipeArg: string, familyCheck: FamilyCheck): Promise<LoadedRecipe> {
   const file = resolveRecipePath(recipeArg);
   const text = await readBounded(file, 'recipe', MAX_RECIPE_BYTES);
-  const { recipe, issues, more } = parseRecipe(text);
+  const { recipe, issues, more, migration } = parseRecipeWith(text, familyCheck);
   if (recipe) issues.push(...(await checkFiles(recipe, path.dirname(file), text)));
   if (issues.length > 0 || !recipe) throw documentError(file, 'recipe', displayPath(file), sortIssues(issues), more);
-  return { recipe, file, dir: path.dirname(file), lockFile: file.replace(/\.ya?ml$/, '') + '.lock' };
+  return { recipe, migration, file, dir: path.dirname(file), lockFile: file.replace(/\.ya?ml$/, '') + '.lock' };
 }
 
 /** Parses and validates recipe text; pure, so it is unit-tested without files. */
-export function parseRecipe(text: string): { recipe?: Recipe; issues: RecipeIssue[]; more: number } {
+export function parseRecipeWith(text: string, familyCheck: FamilyCheck): ParsedRecipe {
   const parsed = parseWithPositions(text);
   if (parsed.issues.length) return { issues: parsed.issues, more: 0 };
+  // An earlier format is read as the current one; positions still point into the file as written.
+  const migration = migrationOf(parsed.data);
+  if (migration) parsed.data = migrateData(parsed.data as Record<string, unknown>, migration);
   const { data, issues, more } = schemaIssues(validateRecipe, parsed);
-  if (!data) return { issues, more };
-  const refs = checkReferences(data, parsed.doc, parsed.lc);
-  return refs.length ? { issues: sortIssues(refs), more: 0 } : { recipe: data, issues: [], more: 0 };
+  if (!data) return { issues: issues.map(withReplacement), more, migration };
+  const refs = checkReferences(data, parsed.doc, parsed.lc, familyCheck);
+  return refs.length ? { issues: sortIssues(refs), more: 0, migration } : { recipe: data, issues: [], more: 0, migration };
+}
+
+export interface ParsedRecipe {
+  recipe?: Recipe;
+  issues: RecipeIssue[];
+  more: number;
+  migration?: Migration;
+}
+
+/** An unknown key that an earlier format had says what replaced it. */
+function withReplacement(issue: RecipeIssue): RecipeIssue {
+  const removed = REMOVED_KEYS.find((k) => k.path.join('.') === issue.keyPath);
+  if (!removed || !/unknown key/.test(issue.message)) return issue;
+  return { ...issue, message: `removed in ${CURRENT_API}: ${removed.replacedBy} (xcpbuild migrate <recipe> rewrites an earlier recipe)` };
 }
 
 function issueAt(doc: Document, lc: LineCounter, segs: string[], message: string): RecipeIssue {
@@ -61,7 +92,7 @@ function issueAt(doc: Document, lc: LineCounter, segs: string[], message: string
 }
 
 /** Cross-references the schema cannot express: metapackage groups and dependencies must exist. */
-function checkReferences(recipe: Recipe, doc: Document, lc: LineCounter): RecipeIssue[] {
+function checkReferences(recipe: Recipe, doc: Document, lc: LineCounter, familyCheck: FamilyCheck): RecipeIssue[] {
   const issues: RecipeIssue[] = [];
   const groups = Object.keys(recipe.packages);
   const metas = Object.keys(recipe.metapackages);
@@ -93,42 +124,20 @@ function checkReferences(recipe: Recipe, doc: Document, lc: LineCounter): Recipe
     if (!!src.url !== !!src.sha256 || !!src.url !== !!src.size) issues.push(issueAt(doc, lc, ['sources', name], 'a tarball source needs url:, sha256: and size:'));
   }
   if (recipe.installer && !recipe.iso) issues.push(issueAt(doc, lc, ['installer'], 'an installer: section needs an iso: section (the installer is only used on the ISO)'));
-  issues.push(...checkFamily(recipe, doc, lc));
+  issues.push(...checkArchives(recipe, doc, lc));
+  issues.push(...familyCheck(recipe, { doc, lc, issueAt: (segs, message) => issueAt(doc, lc, segs, message) }));
   return issues;
 }
 
-/** What each distribution family requires of archives and sections the shared schema leaves open. */
-function checkFamily(recipe: Recipe, doc: Document, lc: LineCounter): RecipeIssue[] {
+/** What every family requires of archives: one key each, and names the lock can tell apart. */
+function checkArchives(recipe: Recipe, doc: Document, lc: LineCounter): RecipeIssue[] {
   const issues: RecipeIssue[] = [];
-  const family = recipe.target.family;
   const archiveNames = new Map<string, string>();
   for (const { archive: a, at } of archivesAt(recipe)) {
-    // The build root is a Debian root whatever the family: its archives are debian archives.
-    const kind = at[0] === 'buildRoot' ? 'debian' : family;
     if (!a.keyring === !a.key) issues.push(issueAt(doc, lc, at, 'expected exactly one of keyring: (a key file) or key: (url and fingerprint)'));
-    if (kind === 'debian' && a.key) issues.push(issueAt(doc, lc, [...at, 'key'], 'a debian archive names its keyring file (keyring:); key: by URL is for fedora archives'));
-    for (const key of ['suites', 'components'] as const) {
-      if (kind === 'debian' && !a[key]) issues.push(issueAt(doc, lc, at, `expected ${key}: in a debian archive (e.g. ${key === 'suites' ? '[bookworm]' : '[main]'})`));
-      if (kind === 'fedora' && a[key]) issues.push(issueAt(doc, lc, [...at, key], `a fedora archive is one yum repository at uri (the directory holding repodata/); ${key}: is for debian archives`));
-    }
     const other = archiveNames.get(a.name);
     if (other) issues.push(issueAt(doc, lc, [...at, 'name'], `archive name "${a.name}" is already used by ${other}; the lock names archives by name`));
     else archiveNames.set(a.name, keyPathOf(at));
-  }
-  const buildArchives = recipe.buildRoot?.archives ?? [];
-  if (Object.keys(recipe.sources ?? {}).length && family === 'fedora') {
-    if (!buildArchives.length) {
-      issues.push(issueAt(doc, lc, recipe.buildRoot ? ['buildRoot'] : ['sources'], "expected buildRoot: with archives: (a Debian archive) and packages: [rpm]: a fedora recipe's sources are built by rpmbuild in a clean Debian root"));
-    } else if (!recipe.buildRoot!.packages.includes('rpm')) {
-      issues.push(issueAt(doc, lc, ['buildRoot', 'packages'], 'expected rpm among the build root packages: rpmbuild runs in the build root'));
-    }
-  }
-  if (family === 'fedora') {
-    if (!/^[0-9]+$/.test(recipe.target.release)) issues.push(issueAt(doc, lc, ['target', 'release'], `expected a Fedora release number (e.g. 43), found "${recipe.target.release}"`));
-    if (recipe.base.priorities.length) issues.push(issueAt(doc, lc, ['base', 'priorities'], 'expected [] for the fedora family: dnf resolves the closure of the pins into an empty installroot; Debian priorities do not apply'));
-    for (const key of ['installer', 'bootTest'] as const) {
-      if (recipe[key]) issues.push(issueAt(doc, lc, [key], `the fedora family installs with Anaconda and a kickstart (iso:); ${key}: is for debian recipes`));
-    }
   }
   return issues;
 }

@@ -1,3 +1,4 @@
+import { CURRENT_API } from './versions';
 import { Type, Static, TSchema } from '@sinclair/typebox';
 import { Line, Text, Name, Url, FilePath, Cmdline, PackageVersion } from './strings';
 
@@ -164,7 +165,7 @@ export const Iso = Type.Object(
 
 export const Recipe = Type.Object(
   {
-    apiVersion: Type.Literal('xcpbuild/v1', { description: 'the recipe format version: xcpbuild/v1' }),
+    apiVersion: Type.Literal(CURRENT_API, { description: `the recipe format version: ${CURRENT_API} (recipes of earlier versions are read too; xcpbuild migrate rewrites them)` }),
     name: Name('the recipe name; also names the lock file and outputs'),
     version: Type.String({ maxLength: 100, pattern: '^[0-9][0-9A-Za-z.+~]*$', description: 'the appliance version, e.g. 1.0.0' }),
     target: Type.Object(

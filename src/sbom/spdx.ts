@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Recipe } from '../recipe/schema';
-import { PackageFormat, DeclaredLicense } from '../format';
+import { PackageFormat, DeclaredLicense } from '../format/types';
 
 export interface SbomPackage {
   name: string;
@@ -48,44 +48,15 @@ function spdxId(kind: string, text: string): string {
  * architecture, purl, sha256, source package and declared license.
  */
 export function spdxDocument(input: SbomInput): Record<string, unknown> {
-  const { recipe, format } = input;
+  const { recipe } = input;
   const refs = new Map<string, string>();
   const ids = new Map<string, string>();
   const packages = input.packages.map((p) => {
-    const id = spdxId('Package', packageKey(p));
-    ids.set(packageKey(p), id);
+    ids.set(packageKey(p), spdxId('Package', packageKey(p)));
     for (const [ref, name] of Object.entries(p.license?.refs ?? {})) refs.set(ref, name);
-    return {
-      SPDXID: id,
-      name: p.name,
-      versionInfo: p.version,
-      downloadLocation: p.downloadLocation ?? 'NOASSERTION',
-      filesAnalyzed: false,
-      checksums: [{ algorithm: 'SHA256', checksumValue: p.sha256 }],
-      externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: format.purl(recipe, p, p.own ? recipe.repository.origin : undefined) }],
-      ...(p.source ? { sourceInfo: `built from the ${format.id === 'deb' ? 'source package' : 'source RPM'} ${p.source}` } : {}),
-      supplier: p.own ? `Organization: ${recipe.repository.origin}` : 'NOASSERTION',
-      licenseConcluded: 'NOASSERTION',
-      licenseDeclared: p.license?.expression ?? 'NOASSERTION',
-      ...(p.license ? { comment: `declared license: ${p.license.declared}` } : {}),
-      copyrightText: 'NOASSERTION',
-      primaryPackagePurpose: 'INSTALL',
-    };
+    return spdxPackage(input, p);
   });
-  const artifacts = input.artifacts.map((a) => ({
-    SPDXID: spdxId('Artifact', a.name),
-    name: a.name,
-    versionInfo: input.version,
-    packageFileName: a.name,
-    downloadLocation: 'NOASSERTION',
-    filesAnalyzed: false,
-    checksums: [{ algorithm: 'SHA256', checksumValue: a.sha256 }],
-    supplier: `Organization: ${recipe.repository.origin}`,
-    licenseConcluded: 'NOASSERTION',
-    licenseDeclared: 'NOASSERTION',
-    copyrightText: 'NOASSERTION',
-    primaryPackagePurpose: a.purpose,
-  }));
+  const artifacts = input.artifacts.map((a) => spdxArtifact(input, a));
   const relationships = [
     ...artifacts.map((a) => ({ spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: a.SPDXID })),
     ...input.artifacts.flatMap((a, i) =>
@@ -103,16 +74,53 @@ export function spdxDocument(input: SbomInput): Record<string, unknown> {
     creationInfo: { created, creators: [`Tool: ${input.tool}`, `Organization: ${recipe.repository.origin}`] },
     packages: [...artifacts, ...packages],
     relationships,
-    ...(refs.size
-      ? {
-          hasExtractedLicensingInfos: [...refs].sort().map(([licenseId, name]) => ({
-            licenseId,
-            name,
-            extractedText: `The license the package's copyright file calls "${name}"; its text is in the package (/usr/share/doc/<package>/copyright).`,
-          })),
-        }
-      : {}),
+    ...(refs.size ? { hasExtractedLicensingInfos: extractedLicenses(refs) } : {}),
   };
+}
+
+function spdxPackage(input: SbomInput, p: SbomPackage): Record<string, unknown> {
+  const { recipe, format } = input;
+  return {
+    SPDXID: spdxId('Package', packageKey(p)),
+    name: p.name,
+    versionInfo: p.version,
+    downloadLocation: p.downloadLocation ?? 'NOASSERTION',
+    filesAnalyzed: false,
+    checksums: [{ algorithm: 'SHA256', checksumValue: p.sha256 }],
+    externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: format.purl(recipe, p, p.own ? recipe.repository.origin : undefined) }],
+    ...(p.source ? { sourceInfo: `built from the ${format.sourceKind} ${p.source}` } : {}),
+    supplier: p.own ? `Organization: ${recipe.repository.origin}` : 'NOASSERTION',
+    licenseConcluded: 'NOASSERTION',
+    licenseDeclared: p.license?.expression ?? 'NOASSERTION',
+    ...(p.license ? { comment: `declared license: ${p.license.declared}` } : {}),
+    copyrightText: 'NOASSERTION',
+    primaryPackagePurpose: 'INSTALL',
+  };
+}
+
+function spdxArtifact(input: SbomInput, a: SbomArtifact) {
+  return {
+    SPDXID: spdxId('Artifact', a.name),
+    name: a.name,
+    versionInfo: input.version,
+    packageFileName: a.name,
+    downloadLocation: 'NOASSERTION',
+    filesAnalyzed: false,
+    checksums: [{ algorithm: 'SHA256', checksumValue: a.sha256 }],
+    supplier: `Organization: ${input.recipe.repository.origin}`,
+    licenseConcluded: 'NOASSERTION',
+    licenseDeclared: 'NOASSERTION',
+    copyrightText: 'NOASSERTION',
+    primaryPackagePurpose: a.purpose,
+  };
+}
+
+function extractedLicenses(refs: Map<string, string>) {
+  return [...refs].sort().map(([licenseId, name]) => ({
+    licenseId,
+    name,
+    extractedText: `The license the package's copyright file calls "${name}"; its text is in the package (/usr/share/doc/<package>/copyright).`,
+  }));
 }
 
 function missing(key: string): never {

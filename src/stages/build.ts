@@ -1,16 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { StageDefinition, BuildContext } from '../plan/types';
-import { familyOf } from '../family';
-import { PackageBuilder } from '../format';
-import { hashValue, hashTree } from '../util/hash';
-import { templateDir } from '../util/templates';
-import { codeDigest } from '../version';
+import { DirectoryStage, BuildContext } from '../plan/types';
+import { familyOf } from '../family/registry';
+import { PackageBuilder } from '../format/types';
 import { sourceTreePath } from '../recipe/load';
 import { loadDescription } from '../sources/load';
 import { extractSourceTarball } from '../sources/tarball';
 import { Source } from '../recipe/schema';
-import { stageDir } from './common';
+import { PackagingDescription } from '../sources/schema';
 import { scratchDir } from '../util/scratch';
 
 /** The source tree of a `sources:` entry: the project directory, or the fetched tarball unpacked into `scratch`. */
@@ -22,52 +19,57 @@ async function sourceTree(ctx: BuildContext, name: string, src: Source, scratch:
   return dir;
 }
 
+interface PreparedSource {
+  name: string;
+  src: Source;
+  tree: string;
+  desc: PackagingDescription;
+}
+
+/** Every tree and description, checked before the build root is made: a refused file fails in seconds. */
+async function prepareSources(ctx: BuildContext, scratch: string): Promise<PreparedSource[]> {
+  const prepared: PreparedSource[] = [];
+  for (const [name, src] of Object.entries(ctx.loaded.recipe.sources ?? {})) {
+    const tree = await sourceTree(ctx, name, src, scratch);
+    prepared.push({ name, src, tree, desc: await loadDescription(tree, name, src.version) });
+  }
+  return prepared;
+}
+
 /**
  * build: the recipe's source packages (sources:), each built from its packaging
  * description as the family's package format, offline: tarballs come from the cache.
  */
-export const buildStage: StageDefinition = {
+export const buildStage: DirectoryStage = {
+  kind: 'directory',
   id: 'build',
   makes: "the recipe's source packages (sources:) as .deb or .rpm, from their packaging descriptions",
+  summary: "build the recipe's source packages (sources:) as .deb or .rpm from their packaging descriptions (offline)",
   deps: ['fetch'],
   network: false,
-  enabled: (ctx) => Object.keys(ctx.loaded.recipe.sources ?? {}).length > 0,
-  output: (ctx) => stageDir(ctx, 'build'),
-  async inputs(ctx) {
-    const r = ctx.loaded.recipe;
-    const trees: Record<string, string> = {};
-    for (const [name, src] of Object.entries(r.sources ?? {})) trees[name] = src.path ? await hashTree(sourceTreePath(ctx.loaded, src.path)) : src.sha256!;
-    const format = familyOf(r).format;
-    return {
-      'recipe.sources': hashValue(r.sources ?? null),
-      'source trees': hashValue(trees),
-      'recipe.target': hashValue(r.target),
-      [`templates/${format.id}`]: await hashTree(templateDir(format.id)),
-      'templates/build-root': await hashTree(templateDir('build-root')),
-      SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
-      'build root': hashValue(ctx.lock?.build ?? null),
-      'xcpbuild code': codeDigest([format.module, 'sources/load', familyOf(r).packageBuilder.module]),
-    };
+  reads: {
+    recipe: ['sources', 'target'],
+    lock: ['build'],
+    files: ['source trees'],
+    parts: ['format.sourcePackage', 'builder'],
+    env: ['SOURCE_DATE_EPOCH'],
+    code: ['sources/load', 'sources/tarball'],
   },
-  async build(ctx, staging) {
+  notCalledFor: (recipe) => (Object.keys(recipe.sources ?? {}).length ? undefined : 'the recipe has no sources: section, so it builds no packages'),
+  async build(ctx, staging, run) {
     const family = familyOf(ctx.loaded.recipe);
-    const format = family.format;
+    const part = family.format.sourcePackage;
     const scratch = await scratchDir('build');
     let builder: PackageBuilder | undefined;
     try {
-      // Every tree and description is checked before the build root is made: a refused file fails in seconds.
-      const prepared = [];
-      for (const [name, src] of Object.entries(ctx.loaded.recipe.sources ?? {})) {
-        const tree = await sourceTree(ctx, name, src, scratch);
-        prepared.push({ name, src, tree, desc: await loadDescription(tree, name, src.version) });
-      }
-      builder = await family.packageBuilder.make(ctx);
+      const prepared = await prepareSources(ctx, scratch);
+      builder = await family.builder.make(ctx, run.templates);
       for (const { name, src, tree, desc } of prepared) {
-        ctx.progress(`building ${name} ${src.version} (${format.id})`);
-        const work = path.join(scratch, 'work', name);
-        await fs.mkdir(work, { recursive: true });
-        const file = await format.buildSourcePackage(ctx, desc, tree, staging, work, builder);
-        ctx.notes.push(`build: ${path.basename(file)} from ${src.path ?? src.url}: ${format.id === 'rpm' ? 'rpmbuild' : 'dpkg-deb'} ran ${builder.describe}`);
+        ctx.progress(`building ${name} ${src.version} (${family.format.id})`);
+        const workDir = path.join(scratch, 'work', name);
+        await fs.mkdir(workDir, { recursive: true });
+        const file = await part.build(ctx, { desc, tree, outDir: staging, workDir }, builder, run.templates);
+        ctx.notes.push(`build: ${path.basename(file)} from ${src.path ?? src.url}: ${part.tool} ran ${builder.describe}`);
       }
     } finally {
       await builder?.dispose();

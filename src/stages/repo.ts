@@ -1,42 +1,28 @@
-import { promises as fs } from 'node:fs';
-import { StageDefinition } from '../plan/types';
-import { familyOf } from '../family';
-import { hashValue, hashTree, sha256 } from '../util/hash';
-import { templateDir } from '../util/templates';
-import { codeDigest } from '../version';
-import { exists } from '../util/fsutil';
-import { requireLock, closureDigest, stageDir, upstream } from './common';
+import { DirectoryStage } from '../plan/types';
+import { familyOf } from '../family/registry';
 
 /** repo: the signed repository of the whole locked closure plus the metapackages, checked before it is published. */
-export const repoStage: StageDefinition = {
+export const repoStage: DirectoryStage = {
+  kind: 'directory',
   id: 'repo',
   makes: 'the signed package repository: the locked closure plus the metapackages',
+  summary: 'publish the signed repository (apt or yum: whole closure, source packages, metapackages) to <out>/<name>/repo',
   deps: ['fetch', 'build', 'meta'],
   network: false,
-  enabled: () => true,
-  output: (ctx) => stageDir(ctx, 'repo'),
-  async inputs(ctx) {
-    const r = ctx.loaded.recipe;
-    const key = ctx.options.key.file;
-    return {
-      lock: closureDigest(requireLock(ctx).packages),
-      meta: await upstream(ctx, 'meta'),
-      ...(r.sources ? { build: await upstream(ctx, 'build') } : {}),
-      'recipe.repository': hashValue(r.repository),
-      'recipe.target': hashValue(r.target),
-      'signing key': (await exists(key)) ? sha256(await fs.readFile(key)) : 'missing',
-      'templates/repo': await hashTree(templateDir('repo')),
-      SOURCE_DATE_EPOCH: String(ctx.sourceDateEpoch()),
-      'xcpbuild code': codeDigest([familyOf(r).format.module]),
-    };
+  reads: {
+    recipe: ['repository', 'target'],
+    lock: ['packages'],
+    upstream: ['meta', 'build'],
+    parts: ['format.repository'],
+    env: ['SOURCE_DATE_EPOCH'],
   },
-  async build(ctx, staging) {
-    await familyOf(ctx.loaded.recipe).format.publishRepository(ctx, staging);
+  async build(ctx, staging, run) {
+    await familyOf(ctx.loaded.recipe).format.repository.publish(ctx, staging, run.templates);
   },
   async selfCheck(ctx, staging) {
-    await familyOf(ctx.loaded.recipe).format.checkRepository(ctx, staging);
+    await familyOf(ctx.loaded.recipe).format.repository.check(ctx, staging);
   },
   async verify(ctx, dir) {
-    return familyOf(ctx.loaded.recipe).format.verifyRepository(ctx, dir);
+    return familyOf(ctx.loaded.recipe).format.repository.verify(ctx, dir);
   },
 };

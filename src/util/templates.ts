@@ -7,8 +7,47 @@ import { XcpError } from '../errors';
 /** The project root: templates/, isolinux/, preseed/ and kickstart/ live here. */
 export const projectRoot = path.resolve(__dirname, '..', '..');
 
+/**
+ * A template directory of the project for code that is not a stage (the boot test,
+ * the answer-file checker, `kickstart render`). Stages get theirs from a TemplateGrant.
+ */
 export function templateDir(name: string): string {
   return path.join(projectRoot, 'templates', name);
+}
+
+/** A file of xcpbuild's own source that is not TypeScript (the dnf scripts), by its project-relative path. */
+export function projectSource(rel: string): string {
+  return path.join(projectRoot, rel);
+}
+
+/** A project directory of templates by its project-relative name (templates/rpm, isolinux). */
+export function projectDir(name: string): string {
+  if (!/^[a-z][a-z0-9-]*(\/[a-z][a-z0-9-]*){0,2}$/.test(name)) throw new XcpError(`not a template directory name: ${printable(name)}`, 'internal');
+  return path.join(projectRoot, name);
+}
+
+/**
+ * The template directories a running stage declared (plan/reads.ts makes it from the
+ * stage's reads): the only way stage code reaches a template, so an undeclared one
+ * fails loudly instead of going stale.
+ */
+export class TemplateGrant {
+  constructor(private readonly names: readonly string[]) {}
+
+  /** The absolute path of a declared template directory. */
+  dir(name: string): string {
+    if (!this.names.includes(name)) throw new XcpError(`${name} is read but not declared in the running stage's reads (declared: ${this.names.join(', ') || 'none'})`, 'internal');
+    return projectDir(name);
+  }
+
+  /** A file in a declared template directory. */
+  file(name: string, ...rel: string[]): string {
+    return path.join(this.dir(name), ...rel);
+  }
+
+  get declared(): readonly string[] {
+    return this.names;
+  }
 }
 
 /**

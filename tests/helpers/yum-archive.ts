@@ -75,7 +75,7 @@ export function testFedoraRecipe(archiveUrl: string, keyring: string, repoUrl: s
     pins ??
     `    - { name: xcptest-xen-runtime, version: 4.17.7-1.fc99 }
     - { name: xcptest-xen, version: 4.17.7-1.fc99 }`;
-  return `apiVersion: xcpbuild/v1
+  return `apiVersion: xcpbuild/v2
 name: xcp-test-fedora
 version: 1.0.0
 target: { family: fedora, release: "99", architecture: amd64 }

@@ -54,7 +54,7 @@ describe('bad input gets a clear error and a meaningful exit code', () => {
   });
 
   test('--json reports the error as data', () => {
-    const file = recipe('jsonerr', good.replace('apiVersion: xcpbuild/v1', 'apiVersion: 2'));
+    const file = recipe('jsonerr', good.replace('apiVersion: xcpbuild/v2', 'apiVersion: 2'));
     const res = xcpbuild(['--json', 'validate', file]);
     expect(res.code).toBe(3);
     const out = json<{ ok: boolean; error: { kind: string; details: string[] } }>(res);

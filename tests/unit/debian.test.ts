@@ -1,12 +1,12 @@
 import { parseDeb822, controlDescription, sourceName } from '../../src/format/deb/deb822';
-import { checkPins, unsatisfiable } from '../../src/family/debian/resolve';
-import { IndexEntry } from '../../src/family/debian/apt-state';
+import { checkPins, unsatisfiable } from '../../src/family/debian/apt/resolve';
+import { IndexEntry } from '../../src/family/debian/apt/state';
 import { diffLocks, formatLockDiff, Lock, LockedPackage } from '../../src/lock/file';
 import { compareDebianVersions } from '../../src/format/deb/version';
 import { metapackageSpecs, debFileName } from '../../src/format/deb/metapackage';
 import { metaPoolPath } from '../../src/format/deb/apt-repo';
 import { mountPointChain } from '../../src/family/debian/mounts';
-import { parseRecipe } from '../../src/recipe/load';
+import { parseRecipe } from '../../src/family/recipe';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 

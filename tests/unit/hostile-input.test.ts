@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync } from 'no
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { parseRecipe } from '../../src/recipe/load';
+import { parseRecipe } from '../../src/family/recipe';
 import { parseLock } from '../../src/lock/file';
 import { render, templateDir } from '../../src/util/templates';
 import { deb822Value, printable, shellQuote } from '../../src/util/text';

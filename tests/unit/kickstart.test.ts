@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseRecipe } from '../../src/recipe/load';
+import { parseRecipe } from '../../src/family/recipe';
 import { renderKickstart } from '../../src/kickstart/render';
+import { projectDir } from '../../src/util/templates';
+
+const KICKSTART_DIR = projectDir('kickstart');
 import { validateKickstart } from '../../src/kickstart/validate';
 import { Recipe } from '../../src/recipe/schema';
 
@@ -18,19 +21,19 @@ const expect_ = { vg: 'xcp-vms', packages: ['xcp-full-1.0.0-1'] };
 
 describe('the kickstart of a fedora recipe', () => {
   test('renders exactly the golden file (tests/fixtures/kickstart/xcp-fedora.ks), which the validator accepts', async () => {
-    const text = await renderKickstart(fedora());
+    const text = await renderKickstart(fedora(), KICKSTART_DIR);
     expect(text).toBe(readFileSync(path.join(root, 'tests/fixtures/kickstart/xcp-fedora.ks'), 'utf8'));
     expect(validateKickstart(text, expect_)).toEqual([]);
   });
 
   test('with SSH keys only, root is locked; with neither, there is no kickstart (no default password)', async () => {
-    const keysOnly = await renderKickstart(fedora(`  sshAuthorizedKeys:\n    - ${KEY}\n`));
+    const keysOnly = await renderKickstart(fedora(`  sshAuthorizedKeys:\n    - ${KEY}\n`), KICKSTART_DIR);
     expect(keysOnly).toMatch(/^rootpw --lock$/m);
-    await expect(renderKickstart(fedora(''))).rejects.toThrow(/needs credentials: set iso.rootPasswordHash .* or iso.sshAuthorizedKeys/);
+    await expect(renderKickstart(fedora(''), KICKSTART_DIR)).rejects.toThrow(/needs credentials: set iso.rootPasswordHash .* or iso.sshAuthorizedKeys/);
   });
 
   test('an SSH key comment with a double quote cannot end the quoted value', async () => {
-    await expect(renderKickstart(fedora(`  sshAuthorizedKeys:\n    - 'ssh-ed25519 AAAA x" --username=attacker'\n`))).rejects.toThrow(/iso.sshAuthorizedKeys\[0\] .* double quote/);
+    await expect(renderKickstart(fedora(`  sshAuthorizedKeys:\n    - 'ssh-ed25519 AAAA x" --username=attacker'\n`), KICKSTART_DIR)).rejects.toThrow(/iso.sshAuthorizedKeys\[0\] .* double quote/);
   });
 });
 

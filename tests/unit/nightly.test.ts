@@ -1,5 +1,5 @@
 import { nightlyVersion, nightlyDate, isNightlyOf, compareNightly } from '../../src/nightly/version';
-import { debianLicenseToSpdx, licenseRefId } from '../../src/sbom/license';
+import { debianLicenseToSpdx, licenseRefId } from '../../src/license/spdx-map';
 import { cveIds, changesMarkdown } from '../../src/nightly/changes';
 import { archiveStateTime } from '../../src/lock/file';
 

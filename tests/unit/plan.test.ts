@@ -1,5 +1,5 @@
 import { decide } from '../../src/plan/decide';
-import { stagesFor } from '../../src/stages';
+import { stageGraph } from '../../src/stages/registry';
 import { canonicalJson, hashValue } from '../../src/util/hash';
 
 describe('stage decisions', () => {
@@ -34,12 +34,12 @@ describe('stage decisions', () => {
   });
 
   test('the stage graph runs dependencies first', () => {
-    expect(stagesFor('repo').map((s) => s.id)).toEqual(['lock', 'fetch', 'build', 'meta', 'repo']);
-    expect(stagesFor('meta').map((s) => s.id)).toEqual(['lock', 'meta']);
-    expect(stagesFor('lock').map((s) => s.id)).toEqual(['lock']);
+    expect(stageGraph.closure('repo').map((s) => s.id)).toEqual(['lock', 'fetch', 'build', 'meta', 'repo']);
+    expect(stageGraph.closure('meta').map((s) => s.id)).toEqual(['lock', 'meta']);
+    expect(stageGraph.closure('lock').map((s) => s.id)).toEqual(['lock']);
   });
 
   test('only lock and fetch use the network', () => {
-    expect(stagesFor('repo').filter((s) => s.network).map((s) => s.id)).toEqual(['lock', 'fetch']);
+    expect(stageGraph.closure('repo').filter((s) => s.network).map((s) => s.id)).toEqual(['lock', 'fetch']);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseRecipe } from '../../src/recipe/load';
+import { parseRecipe } from '../../src/family/recipe';
 import { recipeJsonSchema } from '../../src/recipe/schema';
 
 const root = path.resolve(__dirname, '../..');
@@ -55,7 +55,7 @@ describe('recipe validation', () => {
 
   test('every error is reported at once, in file order', () => {
     const bad = good
-      .replace('apiVersion: xcpbuild/v1', 'apiVersion: xcpbuild/v9')
+      .replace('apiVersion: xcpbuild/v2', 'apiVersion: xcpbuild/v9')
       .replace('  release: bookworm\n', '  release: bookworm\n  flavour: vanilla\n')
       .replace('{ name: lvm2, version: 2.03.16-2 }', '{ name: lvm2, version: 2 }');
     const { issues } = parseRecipe(bad);

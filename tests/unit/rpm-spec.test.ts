@@ -15,7 +15,7 @@ describe('strings written into RPM specs', () => {
   });
 
   test('the metapackage spec template escapes every recipe string it writes', async () => {
-    const spec = await render(path.join(templateDir('rpm'), 'metapackage.spec.hbs'), {
+    const spec = await render(path.join(templateDir('rpm'), 'metapackage', 'metapackage.spec.hbs'), {
       name: 'xenserver-core',
       version: '1.0.0',
       release: '1',

@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BuildContext } from '../../plan/types';
 import { run } from '../../util/proc';
-import { templateDir } from '../../util/templates';
+import { TemplateGrant } from '../../util/templates';
 import { XcpError } from '../../errors';
 import { keyringName } from '../../format/deb/apt-repo';
 import { imageOutputs } from '../../iso/layout';
@@ -31,7 +31,7 @@ export function variantFor(priorities: string[]): string {
  * templates/image/hooks), squashed with its file times clamped to SOURCE_DATE_EPOCH, and its
  * sha256 listed in a SHA256SUMS signed with the repository's key.
  */
-export async function buildTargetImage(ctx: BuildContext, outDir: string, repoDir: string): Promise<void> {
+export async function buildTargetImage(ctx: BuildContext, outDir: string, repoDir: string, templates: TemplateGrant): Promise<void> {
   const { recipe } = ctx.loaded;
   const lock = ctx.lock;
   if (!lock) throw new XcpError('no lock; run xcpbuild lock', 'invalidInput');
@@ -47,7 +47,7 @@ export async function buildTargetImage(ctx: BuildContext, outDir: string, repoDi
   const paths = new AptPaths();
   const aptRepo = await paths.of(repoDir);
   try {
-    await mmdebstrapImage(ctx, { rootfs, repoDir, aptRepo, keyring, packagesFile, epoch, component });
+    await mmdebstrapImage(ctx, { rootfs, repoDir, aptRepo, keyring, packagesFile, epoch, component, hooks: templates.file('templates/image', 'hooks') });
   } finally {
     await paths.dispose();
   }
@@ -118,6 +118,7 @@ interface ImageRun {
   packagesFile: string;
   epoch: number;
   component: string;
+  hooks: string;
 }
 
 /** mmdebstrap installs the metapackages from the signed repository into `rootfs`. */
@@ -133,7 +134,7 @@ async function mmdebstrapImage(ctx: BuildContext, r: ImageRun): Promise<void> {
       `--include=${Object.keys(recipe.metapackages).join(',')}`,
       '--aptopt=Acquire::Languages "none"',
       '--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount',
-      `--hook-dir=${path.join(templateDir('image'), 'hooks')}`,
+      `--hook-dir=${r.hooks}`,
       `--customize-hook=for d in ${mountPointChain(aptRepo).map((d) => `"$1"${shellQuote(d)}`).join(' ')}; do [ -d "$d" ] || continue; rmdir "$d" || break; done`,
       recipe.target.release,
       rootfs,

@@ -1,30 +1,45 @@
-import { DistroFamily } from '..';
+import { DistroFamily } from '../types';
 import { debFormat } from '../../format/deb';
 import { resolveDebianLock } from './lock';
 import { buildTargetImage } from './image';
 import { buildInstallerLayer } from './installer-layer';
-import { cleanRootBuilder } from './build-root';
-import { withBuildRootArchives } from './build-root-lock';
+import { debianRecipeIssues } from './recipe';
+import { cleanBuildRoot } from '../../build-root';
+import { buildIso } from '../../iso/build-iso';
 
-/**
- * The clean Debian build root (mmdebstrap, from locked .debs), which other families use
- * too: Debian ships rpmbuild, and mock is not in Debian.
- */
-export const debianBuildRoot = {
-  builder: { module: 'family/debian/build-root', make: cleanRootBuilder },
-  /** Adds to a lock the build root resolved from its own archives (buildRoot.archives), if the recipe names them. */
-  lockFromArchives: withBuildRootArchives,
-};
-
-/** Debian and its derivatives: apt resolves the closure, mmdebstrap makes the target image. */
+/** Debian and its derivatives: apt resolves the closure, mmdebstrap makes the target image, the installer is a layer over it. */
 export const debian: DistroFamily = {
   id: 'debian',
   format: debFormat,
-  resolveLock: resolveDebianLock,
-  packageBuilder: debianBuildRoot.builder,
-  appliance: {
-    modules: { image: 'family/debian/image', installer: 'family/debian/installer-layer' },
-    buildImage: buildTargetImage,
-    buildInstaller: buildInstallerLayer,
+  resolver: {
+    module: 'family/debian/lock',
+    describe: "apt (each InRelease verified against the recipe's keyrings)",
+    resolveLock: resolveDebianLock,
   },
+  builder: cleanBuildRoot,
+  appliance: {
+    kind: 'image',
+    image: {
+      module: 'family/debian/image',
+      templates: ['templates/image'],
+      recipe: ['base', 'metapackages', 'packages', 'sources', 'name', 'target', 'repository'],
+      files: ['signing key'],
+      build: buildTargetImage,
+    },
+    installer: {
+      module: 'family/debian/installer-layer',
+      templates: ['templates/installer'],
+      recipe: ['installer', 'iso', 'name', 'version', 'repository', 'target'],
+      build: buildInstallerLayer,
+    },
+    iso: {
+      module: 'iso/build-iso',
+      templates: ['isolinux', 'templates/grub', 'preseed'],
+      recipe: ['iso', 'name', 'version', 'target'],
+      build: (ctx, staging, run) =>
+        buildIso(ctx, staging, { repoDir: run.upstreamDir('repo'), imageDir: run.upstreamDir('image'), installerDir: run.upstreamDir('installer'), templates: run.templates }),
+    },
+  },
+  omits: {},
+  checkRecipe: debianRecipeIssues,
 };

@@ -2,11 +2,11 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BuildContext } from '../../plan/types';
 import { run } from '../../util/proc';
-import { render, templateDir } from '../../util/templates';
+import { render, TemplateGrant } from '../../util/templates';
 import { XcpError } from '../../errors';
 import { keyringName } from '../../format/deb/apt-repo';
 import { imageOutputs, installerOutputs } from '../../iso/layout';
-import { confine, copyVerified } from '../../util/fsutil';
+import { materialiseLocked } from '../../cache/materialise';
 
 /** The installer's own files, from templates/installer/, and where they go in the live system. */
 const installerFiles: [string, string, number][] = [
@@ -24,7 +24,7 @@ const installerFiles: [string, string, number][] = [
  * medium the live root is image + layer, stacked by live-boot, so the system the
  * installer copies onto the disk is on the medium once.
  */
-export async function buildInstallerLayer(ctx: BuildContext, outDir: string, imageDir: string): Promise<void> {
+export async function buildInstallerLayer(ctx: BuildContext, outDir: string, imageDir: string, templates: TemplateGrant): Promise<void> {
   const { recipe } = ctx.loaded;
   const lock = ctx.lock;
   if (!recipe.installer || !recipe.iso) throw new XcpError(`recipe ${recipe.name} has no installer: and iso: sections`, 'invalidInput');
@@ -35,14 +35,11 @@ export async function buildInstallerLayer(ctx: BuildContext, outDir: string, ima
   await fs.mkdir(debs, { recursive: true });
 
   ctx.progress('copying the installer packages');
-  for (const p of lock.installer) {
-    if (!(await store.looksIntact(p.sha256, p.size))) throw new XcpError(`${p.name} ${p.version} is not in the cache; run xcpbuild fetch`, 'build');
-    await copyVerified(store.pathOf(p.sha256), confine(debs, path.basename(p.filename), `the lock's filename for ${p.name}`), p.sha256, p.size, `${p.name} ${p.version}`);
-  }
+  await materialiseLocked(store, lock.installer, debs, { layout: 'file name', what: 'the installer environment' });
 
   ctx.progress('preparing the installer files');
   const overlay = path.join(work, 'overlay');
-  const tpl = templateDir('installer');
+  const tpl = templates.dir('templates/installer');
   for (const [from, to, mode] of installerFiles) {
     await fs.mkdir(path.dirname(path.join(overlay, to)), { recursive: true });
     await fs.copyFile(path.join(tpl, from), path.join(overlay, to));

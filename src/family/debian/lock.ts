@@ -1,6 +1,7 @@
-import { AptState, AptSource } from './apt-state';
-import { checkPins, resolveClosure, PinRef } from './resolve';
-import { aptSourcesOf, withAptState, lockedArchives, buildRootClosure, withBuildRootArchives } from './build-root-lock';
+import { AptState, AptSource } from './apt/state';
+import { checkPins, resolveClosure, PinRef } from './apt/resolve';
+import { aptSourcesOf, withAptState, lockedArchives } from './apt/session';
+import { buildRootClosure, withBuildRootArchives } from '../../build-root';
 import { BuildContext } from '../../plan/types';
 import { Lock, LockedArchive, LockedPackage, LOCK_VERSION } from '../../lock/file';
 import { XcpError } from '../../errors';

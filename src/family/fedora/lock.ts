@@ -10,7 +10,8 @@ import { XcpError } from '../../errors';
 import { hashValue } from '../../util/hash';
 import { printable } from '../../util/text';
 import { fetchWithRetries } from '../../util/http';
-import { dnfQuery, evrOf, RpmEntry, YumRepoRef } from '../../format/rpm/dnf';
+import { evrOf, RpmEntry, YumRepoRef, RepoState } from '../../format/rpm/dnf';
+import { resolvePins, ResolveAnswer, Pin } from './dnf';
 import { armoredKey } from '../../format/rpm/rpmkeys';
 import { rpmArch } from '../../format/rpm/rpmbuild';
 import { compareEvr } from '../../format/rpm/version';
@@ -45,25 +46,53 @@ export async function resolveFedoraLock(ctx: BuildContext, inputs: Record<string
 
 async function resolveIn(ctx: BuildContext, inputs: Record<string, string>, stateDir: string): Promise<Lock> {
   const { recipe } = ctx.loaded;
-  const keysDir = path.join(stateDir, 'keys');
-  await mkdirp(keysDir);
-  const repos: YumRepoRef[] = [];
-  for (const a of recipe.archives) {
-    const key = path.join(keysDir, `${a.name}.asc`);
-    await armoredKey(ctx.log, await archiveKeyFile(ctx.loaded, a, ctx.options.cacheDir, ctx.log, true), key);
-    repos.push({ id: a.name, url: a.uri, keys: [key] });
-  }
+  const repos = await repositoriesWithKeys(ctx, path.join(stateDir, 'keys'));
   for (const a of recipe.archives) await probe(a.name, a.uri);
   const pins = Object.entries(recipe.packages).flatMap(([group, list]) => list.map((p, i) => ({ name: p.name, version: p.version, where: `packages.${group}[${i}]` })));
   ctx.progress('downloading and verifying repository metadata, resolving with dnf');
   // A fresh installroot each time: the closure is resolved from an empty system.
   const root = path.join(stateDir, 'root');
   await fs.rm(root, { recursive: true, force: true });
-  const answer = await dnfQuery(
-    ctx.log,
-    { mode: 'resolve', root, cache: path.join(stateDir, 'cache'), releasever: recipe.target.release, basearch: rpmArch(recipe.target.architecture), repos, pins: pins.map(({ name, version }) => ({ name, version })) },
-    'resolving the closure',
-  );
+  const answer = await resolvePins(ctx.log, {
+    root,
+    cache: path.join(stateDir, 'cache'),
+    releasever: recipe.target.release,
+    basearch: rpmArch(recipe.target.architecture),
+    repos,
+    pins: pins.map(({ name, version }) => ({ name, version })),
+  });
+  const closure = closureOf(answer, pins);
+  const packages = closure.packages.map((p) => lockedPackage(p, recipe.target.release));
+  for (const pin of pins) {
+    const got = packages.find((p) => p.name === pin.name);
+    if (!got || got.version !== pin.version) throw new XcpError(`dnf resolved ${pin.name} to ${got?.version ?? 'nothing'} although ${pin.where} pins ${pin.version}`, 'resolution');
+  }
+  const lock: Lock = {
+    lockVersion: LOCK_VERSION,
+    recipe: recipe.name,
+    inputs,
+    resolvedAt: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString(),
+    archives: closure.repos.map((r) => lockedArchive(ctx, r)),
+    packages,
+  };
+  // What the archives said becomes paths and URLs later: the lock's own schema checks it now.
+  return parseLock(serializeLock(lock), `the closure resolved from ${recipe.archives.map((a) => a.uri).join(', ')}`);
+}
+
+/** Each archive as dnf is given it, with the recipe's key for it armored into `keysDir`. */
+async function repositoriesWithKeys(ctx: BuildContext, keysDir: string): Promise<YumRepoRef[]> {
+  await mkdirp(keysDir);
+  const repos: YumRepoRef[] = [];
+  for (const a of ctx.loaded.recipe.archives) {
+    const key = path.join(keysDir, `${a.name}.asc`);
+    await armoredKey(ctx.log, await archiveKeyFile(ctx.loaded, a, ctx.options.cacheDir, ctx.log, true), key);
+    repos.push({ id: a.name, url: a.uri, keys: [key] });
+  }
+  return repos;
+}
+
+/** The closure dnf found, or the error that says why there is none. */
+function closureOf(answer: ResolveAnswer, pins: (Pin & { where: string })[]): { repos: RepoState[]; packages: RpmEntry[] } {
   if ('error' in answer) throw repoError(answer.error);
   if ('missing' in answer) {
     const problems = answer.missing.map((m) => {
@@ -79,28 +108,12 @@ async function resolveIn(ctx: BuildContext, inputs: Record<string, string>, stat
     const first = lines.find((l) => !/^Problem:?$/.test(l))?.replace(/^Problem:\s*/, '') ?? 'dnf found no solution';
     throw new XcpError(`the pinned packages cannot be installed together: ${first}`, 'resolution', lines.filter((l) => !l.includes(first)).slice(0, 20));
   }
-  const packages = answer.packages.map((p) => lockedPackage(p, recipe.target.release));
-  for (const pin of pins) {
-    const got = packages.find((p) => p.name === pin.name);
-    if (!got || got.version !== pin.version) throw new XcpError(`dnf resolved ${pin.name} to ${got?.version ?? 'nothing'} although ${pin.where} pins ${pin.version}`, 'resolution');
-  }
-  const archives: LockedArchive[] = answer.repos.map((r) => ({
-    name: r.id,
-    uri: recipe.archives.find((a) => a.name === r.id)!.uri,
-    suite: recipe.target.release,
-    repomd: r.repomd_sha256,
-    date: r.revision,
-  }));
-  const lock: Lock = {
-    lockVersion: LOCK_VERSION,
-    recipe: recipe.name,
-    inputs,
-    resolvedAt: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString(),
-    archives,
-    packages,
-  };
-  // What the archives said becomes paths and URLs later: the lock's own schema checks it now.
-  return parseLock(serializeLock(lock), `the closure resolved from ${recipe.archives.map((a) => a.uri).join(', ')}`);
+  return answer;
+}
+
+function lockedArchive(ctx: BuildContext, r: RepoState): LockedArchive {
+  const { recipe } = ctx.loaded;
+  return { name: r.id, uri: recipe.archives.find((a) => a.name === r.id)!.uri, suite: recipe.target.release, repomd: r.repomd_sha256, date: r.revision };
 }
 
 /**

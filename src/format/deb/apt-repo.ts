@@ -5,15 +5,16 @@ import { Recipe } from '../../recipe/schema';
 import { Lock } from '../../lock/file';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
-import { render, templateDir } from '../../util/templates';
+import { render, TemplateGrant } from '../../util/templates';
 import { ContentStore } from '../../cache/store';
 import { SigningKey } from '../../signing/gpg';
 import { XcpError } from '../../errors';
-import { confine, copyVerified } from '../../util/fsutil';
+import { confine } from '../../util/fsutil';
+import { materialiseLocked } from '../../cache/materialise';
 import { deb822Value } from '../../util/text';
 import { parseDeb822 } from './deb822';
 import { sha256File } from '../../util/hash';
-import { RepositoryEntry } from '..';
+import { RepositoryEntry } from '../types';
 
 /** Only strong checksums in the indexes: apt verifies SHA256 and ignores MD5/SHA1. */
 const hashOptions = ['MD5', 'SHA1'].flatMap((h) => ['-o', `APT::FTPArchive::${h}=false`, '-o', `APT::FTPArchive::Release::${h}=false`]);
@@ -41,6 +42,7 @@ export interface PublishInput {
   log: BuildLog;
   progress: (text: string) => void;
   notes: string[];
+  templates: TemplateGrant;
 }
 
 /**
@@ -49,42 +51,37 @@ export interface PublishInput {
  * are copies checked against the lock as they are copied, never links into the cache.
  */
 export async function publishAptRepo(root: string, input: PublishInput): Promise<void> {
-  const { recipe, lock, store, metaDebs, key, epoch, log } = input;
-  const component = recipe.repository.components[0];
-  const arch = recipe.target.architecture;
-  const placed = new Map<string, string>();
-  let n = 0;
-  for (const pkg of lock.packages) {
-    const dest = confine(root, pkg.filename, `the lock's filename for ${pkg.name}`);
-    if (placed.has(pkg.filename)) {
-      if (placed.get(pkg.filename) !== pkg.sha256) throw new XcpError(`two locked files want the pool path ${pkg.filename}`, 'invalidInput');
-      continue;
-    }
-    if (!(await store.looksIntact(pkg.sha256, pkg.size))) {
-      throw new XcpError(`${pkg.name} ${pkg.version} is not in the cache (or changed since it was verified); run xcpbuild fetch`, 'build');
-    }
-    placed.set(pkg.filename, pkg.sha256);
-    try {
-      await copyVerified(store.pathOf(pkg.sha256), dest, pkg.sha256, pkg.size, `${pkg.name} ${pkg.version}`);
-    } catch (err) {
-      if (err instanceof XcpError && err.kind === 'verification') {
-        await store.discard(pkg.sha256);
-        throw new XcpError(`${err.message}; the damaged cache entry was removed: run the build again to fetch it anew`, 'verification');
-      }
-      throw err;
-    }
-    if (++n % 25 === 0) input.progress(`copying the pool: ${n} of ${lock.packages.length} packages`);
-  }
-  for (const deb of metaDebs) {
+  await layOutPool(root, input);
+  input.progress('indexing (apt-ftparchive)');
+  const distDir = path.join(root, 'dists', input.recipe.repository.codename);
+  await writePackagesIndex(root, distDir, input);
+  await writeRelease(distDir, input);
+  input.progress('signing');
+  await signRelease(distDir, input);
+  await writeClientFiles(root, input);
+  await normalizeTree(root, input.epoch);
+}
+
+/** pool/: the locked closure (verified copies out of the store) and the metapackages. */
+async function layOutPool(root: string, input: PublishInput): Promise<void> {
+  await materialiseLocked(input.store, input.lock.packages, root, {
+    layout: 'pool path',
+    what: 'the repository',
+    progress: (n, total) => n % 25 === 0 && input.progress(`copying the pool: ${n} of ${total} packages`),
+  });
+  const component = input.recipe.repository.components[0];
+  for (const deb of input.metaDebs) {
     const name = path.basename(deb).split('_')[0];
     const dest = confine(root, metaPoolPath(component, name, path.basename(deb)), 'a metapackage');
     await fs.mkdir(path.dirname(dest), { recursive: true });
     await fs.copyFile(deb, dest);
   }
+}
 
-  input.progress('indexing (apt-ftparchive)');
-  const distDir = path.join(root, 'dists', recipe.repository.codename);
-  const binDir = path.join(distDir, component, `binary-${arch}`);
+/** Packages (plain, .gz, .xz) of the one component, with the archive's Priority and Section. */
+async function writePackagesIndex(root: string, distDir: string, input: PublishInput): Promise<void> {
+  const { recipe, lock, metaDebs, log } = input;
+  const binDir = path.join(distDir, recipe.repository.components[0], `binary-${recipe.target.architecture}`);
   await fs.mkdir(binDir, { recursive: true });
   // The archive's Priority and Section override the packages' own (tasksel's control says
   // optional, the archive says important): without them a variant=important install from
@@ -101,17 +98,20 @@ export async function publishAptRepo(root: string, input: PublishInput): Promise
   await fs.writeFile(path.join(binDir, 'Packages'), packages.stdout);
   await fs.writeFile(path.join(binDir, 'Packages.gz'), gzipSync(Buffer.from(packages.stdout), { level: 9 }));
   await run(log, 'xz', ['-9', '--keep', '--threads=1', path.join(binDir, 'Packages')], { purpose: 'compressing Packages' });
+}
 
-  const date = new Date(epoch * 1000).toUTCString().replace('GMT', 'UTC');
+/** The Release file, dated SOURCE_DATE_EPOCH. */
+async function writeRelease(distDir: string, input: PublishInput): Promise<void> {
+  const { recipe, epoch, log } = input;
   const fields: Record<string, string> = {
     Origin: recipe.repository.origin,
     Label: recipe.repository.label,
     Suite: recipe.repository.codename,
     Codename: recipe.repository.codename,
-    Architectures: arch,
-    Components: component,
+    Architectures: recipe.target.architecture,
+    Components: recipe.repository.components[0],
     Description: recipe.repository.description,
-    Date: date,
+    Date: new Date(epoch * 1000).toUTCString().replace('GMT', 'UTC'),
   };
   const release = await run(
     log,
@@ -120,7 +120,11 @@ export async function publishAptRepo(root: string, input: PublishInput): Promise
     { cwd: distDir, purpose: 'apt-ftparchive release', errorLines: ftparchiveErrors },
   );
   await fs.writeFile(path.join(distDir, 'Release'), release.stdout);
-  input.progress('signing');
+}
+
+/** InRelease and Release.gpg, made at SOURCE_DATE_EPOCH when the key is old enough (else the build notes why they differ). */
+async function signRelease(distDir: string, input: PublishInput): Promise<void> {
+  const { key, epoch } = input;
   const time = key.signingTimeFor(epoch);
   if (time === undefined) {
     input.notes.push(
@@ -129,20 +133,23 @@ export async function publishAptRepo(root: string, input: PublishInput): Promise
   }
   await key.clearsign(path.join(distDir, 'Release'), path.join(distDir, 'InRelease'), time);
   await key.detachSign(path.join(distDir, 'Release'), path.join(distDir, 'Release.gpg'), time);
+}
 
+/** What a host needs to use the repository: its keyring (binary and armored) and a deb822 .sources file. */
+async function writeClientFiles(root: string, input: PublishInput): Promise<void> {
+  const { recipe, key } = input;
   const keyring = keyringName(recipe);
   await key.exportPublic(path.join(root, keyring), false);
   await key.exportPublic(path.join(root, keyring.replace(/\.gpg$/, '.asc')), true);
-  const sources = await render(path.join(templateDir('repo'), 'sources.hbs'), {
+  const sources = await render(input.templates.file('templates/apt', 'sources.hbs'), {
     description: recipe.repository.description,
     url: recipe.repository.url,
     codename: recipe.repository.codename,
-    components: component,
-    architectures: arch,
+    components: recipe.repository.components[0],
+    architectures: recipe.target.architecture,
     keyringName: keyring,
   });
   await fs.writeFile(path.join(root, `${recipe.name}.sources`), sources);
-  await normalizeTree(root, epoch);
 }
 
 /** Modes and mtimes independent of the umask and the clock: the tree is the same from any build. */

@@ -1,4 +1,5 @@
-import { PackageFormat, lockOf, builtPackages, buildEachMetapackage } from '..';
+import { PackageFormat } from '../types';
+import { lockOf, builtPackages, buildEachMetapackage } from '../common';
 import { buildDebPackage } from './source-package';
 import { buildMetapackage } from './metapackage';
 import { publishAptRepo, checkAptRepo, auditAptRepo, listAptRepo } from './apt-repo';
@@ -8,39 +9,57 @@ import { compareDebianVersions } from './version';
 /** The deb format: dpkg-deb packages and a signed apt repository (apt-ftparchive, gpg). */
 export const debFormat: PackageFormat = {
   id: 'deb',
-  module: 'format/deb/index',
+  sourceKind: 'source package',
   compareVersions: compareDebianVersions,
-  buildSourcePackage(ctx, desc, tree, outDir, workDir, builder) {
-    return buildDebPackage(builder, desc, tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, workDir);
+  sourcePackage: {
+    module: 'format/deb/source-package',
+    templates: ['templates/deb/package'],
+    recipe: ['name', 'version', 'target'],
+    tool: 'dpkg-deb',
+    build(ctx, job, builder, templates) {
+      return buildDebPackage(builder, job.desc, job.tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), job.outDir, job.workDir, templates);
+    },
   },
-  buildMetapackages(ctx, outDir) {
-    return buildEachMetapackage(ctx, outDir, (spec, work) => buildMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work));
+  metapackages: {
+    module: 'format/deb/metapackage',
+    templates: ['templates/deb/metapackage'],
+    recipe: ['name', 'version', 'target'],
+    build(ctx, outDir, templates) {
+      return buildEachMetapackage(ctx, outDir, (spec, work) => buildMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work, templates));
+    },
   },
-  async publishRepository(ctx, outDir) {
-    await publishAptRepo(outDir, {
-      recipe: ctx.loaded.recipe,
-      lock: lockOf(ctx),
-      store: await ctx.store(),
-      metaDebs: await builtPackages(ctx, '.deb'),
-      key: await ctx.signingKey(),
-      epoch: ctx.sourceDateEpoch(),
-      log: ctx.log,
-      progress: (t) => ctx.progress(t),
-      notes: ctx.notes,
-    });
-  },
-  async checkRepository(ctx, dir) {
-    ctx.progress('checking the repository before publishing it');
-    await checkAptRepo(dir, ctx.loaded.recipe, lockOf(ctx), await builtPackages(ctx, '.deb'), ctx.log);
-  },
-  verifyRepository(ctx, dir) {
-    return auditAptRepo(dir, ctx.loaded.recipe, ctx.log);
-  },
-  repositoryIndex(recipe) {
-    return `dists/${recipe.repository.codename}/InRelease`;
-  },
-  listRepository(recipe, dir) {
-    return listAptRepo(dir, recipe);
+  repository: {
+    module: 'format/deb/apt-repo',
+    templates: ['templates/apt'],
+    recipe: ['name', 'sources'],
+    files: ['signing key'],
+    async publish(ctx, outDir, templates) {
+      await publishAptRepo(outDir, {
+        recipe: ctx.loaded.recipe,
+        lock: lockOf(ctx),
+        store: await ctx.store(),
+        metaDebs: await builtPackages(ctx, '.deb'),
+        key: await ctx.signingKey(),
+        epoch: ctx.sourceDateEpoch(),
+        log: ctx.log,
+        progress: (t) => ctx.progress(t),
+        notes: ctx.notes,
+        templates,
+      });
+    },
+    async check(ctx, dir) {
+      ctx.progress('checking the repository before publishing it');
+      await checkAptRepo(dir, ctx.loaded.recipe, lockOf(ctx), await builtPackages(ctx, '.deb'), ctx.log);
+    },
+    verify(ctx, dir) {
+      return auditAptRepo(dir, ctx.loaded.recipe, ctx.log);
+    },
+    index(recipe) {
+      return `dists/${recipe.repository.codename}/InRelease`;
+    },
+    list(recipe, dir) {
+      return listAptRepo(dir, recipe);
+    },
   },
   purl(recipe, p, ownNamespace) {
     const namespace = ownNamespace ?? recipe.target.family;

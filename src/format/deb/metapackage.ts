@@ -4,7 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { Recipe } from '../../recipe/schema';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
-import { render, templateDir } from '../../util/templates';
+import { render, TemplateGrant } from '../../util/templates';
 import { controlDescription } from './deb822';
 import { confine } from '../../util/fsutil';
 import { MetapackageSpec } from '../metapackages';
@@ -18,8 +18,8 @@ export function debFileName(name: string, version: string, arch: string): string
 
 
 /** Builds one metapackage .deb with dpkg-deb; file modes, owners and mtimes are fixed for reproducibility. */
-export async function buildMetapackage(log: BuildLog, spec: MetapackageSpec, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
-  const tpl = templateDir('deb');
+export async function buildMetapackage(log: BuildLog, spec: MetapackageSpec, recipe: Recipe, epoch: number, outDir: string, workDir: string, templates: TemplateGrant): Promise<string> {
+  const tpl = templates.dir('templates/deb/metapackage');
   const tree = confine(workDir, spec.name, 'a metapackage name');
   const doc = path.join(tree, 'usr/share/doc', spec.name);
   await fs.mkdir(path.join(tree, 'DEBIAN'), { recursive: true });

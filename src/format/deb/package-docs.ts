@@ -3,8 +3,8 @@ import { promises as fs } from 'node:fs';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
 import { parseDeb822 } from './deb822';
-import { ChangelogEntry, DeclaredLicense } from '..';
-import { debianLicenseToSpdx } from '../../sbom/license';
+import { ChangelogEntry, DeclaredLicense } from '../types';
+import { debianLicenseToSpdx } from '../../license/spdx-map';
 import { scratchDir } from '../../util/scratch';
 
 /** One file of a .deb's data archive as text, or undefined when the package does not have it. */

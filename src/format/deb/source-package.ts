@@ -2,8 +2,8 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Recipe } from '../../recipe/schema';
-import { PackageBuilder } from '..';
-import { render, templateDir } from '../../util/templates';
+import { PackageBuilder } from '../types';
+import { render, TemplateGrant } from '../../util/templates';
 import { confine } from '../../util/fsutil';
 import { PackagingDescription } from '../../sources/schema';
 import { stageInstallTree } from '../../sources/stage-tree';
@@ -16,8 +16,8 @@ import { rfc2822, treeBytes, normalizeTree } from './tree';
  * files it lists, conffiles for /etc, copyright and changelog; dpkg-deb with fixed
  * modes, owners and times. Returns the file.
  */
-export async function buildDebPackage(builder: PackageBuilder, desc: PackagingDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
-  const tpl = path.join(templateDir('deb'), 'package');
+export async function buildDebPackage(builder: PackageBuilder, desc: PackagingDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string, templates: TemplateGrant): Promise<string> {
+  const tpl = templates.dir('templates/deb/package');
   const root = confine(workDir, desc.name, 'a package name');
   await fs.rm(root, { recursive: true, force: true });
   const entries = await stageInstallTree(desc, tree, root);

@@ -2,14 +2,14 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
-import { projectRoot } from '../../util/templates';
+import { projectSource } from '../../util/templates';
 import { XcpError } from '../../errors';
 import { printable } from '../../util/text';
 import { scratchDir } from '../../util/scratch';
 
 /** dnf's Python API; the Debian package installs it for the system Python, not a pyenv or venv one. */
 const PYTHON = '/usr/bin/python3';
-export const DNF_HELPER = path.join(projectRoot, 'src/format/rpm/dnf-helper.py');
+const DNF_REPOS = projectSource('src/format/rpm/dnf_repos.py');
 
 export interface YumRepoRef {
   id: string;
@@ -39,43 +39,41 @@ export interface RepoState {
 }
 
 export interface DnfRequest {
-  mode: 'resolve' | 'list';
   /** The private installroot and cache (created if missing). */
   root: string;
   cache: string;
   releasever: string;
   basearch: string;
   repos: YumRepoRef[];
-  pins?: { name: string; version: string }[];
 }
 
-export type DnfAnswer =
-  | { error: string }
-  | { missing: { name: string; version: string; available: string[] }[] }
-  | { problem: string }
-  | { repos: RepoState[]; packages: RpmEntry[]; unresolved?: string[] };
+export type DnfListing = { repos: RepoState[]; packages: RpmEntry[]; unresolved?: string[] };
 
 /** "[epoch:]version-release" as xcpbuild writes RPM versions in recipes and locks. */
 export function evrOf(p: { epoch: number; version: string; release: string }): string {
   return `${p.epoch ? `${p.epoch}:` : ''}${p.version}-${p.release}`;
 }
 
-/** Runs the dnf helper (dnf-helper.py) on one request. */
-export async function dnfQuery(log: BuildLog, req: DnfRequest, purpose: string): Promise<DnfAnswer> {
-  const res = await run(log, PYTHON, [DNF_HELPER], { input: JSON.stringify(req), purpose, allowFailure: true, logStdout: false });
+/**
+ * Runs a dnf script (dnf_repos.py, or one built on it such as the fedora resolver) on
+ * one JSON request; returns its one-line JSON answer.
+ */
+export async function runDnfScript<T>(log: BuildLog, script: string, req: object, purpose: string): Promise<T> {
+  const res = await run(log, PYTHON, [script, path.dirname(DNF_REPOS)], { input: JSON.stringify(req), purpose, allowFailure: true, logStdout: false });
   const line = res.stdout.trim().split('\n').pop() ?? '';
   if (res.exitCode !== 0 || !line.startsWith('{')) {
     const why = res.stderr.trim().split('\n').pop() ?? `exit ${res.exitCode}`;
     throw new XcpError(`dnf failed while ${purpose}: ${printable(why, 300)}`, 'build');
   }
-  return JSON.parse(line) as DnfAnswer;
+  return JSON.parse(line) as T;
 }
 
 /** Lists every package of one yum repository, loaded with its signature checked (a throwaway dnf root). */
-export async function listYumRepo(log: BuildLog, repo: YumRepoRef, releasever: string, basearch: string): Promise<{ repos: RepoState[]; packages: RpmEntry[]; unresolved?: string[] }> {
+export async function listYumRepo(log: BuildLog, repo: YumRepoRef, releasever: string, basearch: string): Promise<DnfListing> {
   const tmp = await scratchDir('dnf');
   try {
-    const answer = await dnfQuery(log, { mode: 'list', root: path.join(tmp, 'root'), cache: path.join(tmp, 'cache'), releasever, basearch, repos: [repo] }, `reading the yum repository ${repo.url}`);
+    const req: DnfRequest = { root: path.join(tmp, 'root'), cache: path.join(tmp, 'cache'), releasever, basearch, repos: [repo] };
+    const answer = await runDnfScript<DnfListing | { error: string }>(log, DNF_REPOS, req, `reading the yum repository ${repo.url}`);
     if ('error' in answer) throw new XcpError(answer.error, 'verification');
     if (!('packages' in answer)) throw new XcpError('dnf gave no package list', 'internal');
     return answer;

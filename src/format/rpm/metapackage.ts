@@ -2,7 +2,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Recipe } from '../../recipe/schema';
 import { BuildLog } from '../../util/log';
-import { render, templateDir } from '../../util/templates';
+import { render, TemplateGrant } from '../../util/templates';
 import { confine } from '../../util/fsutil';
 import { MetapackageSpec } from '../metapackages';
 import { reproducibleMacros, rpmbuildBinary } from './rpmbuild';
@@ -26,15 +26,15 @@ export function changelogDate(epoch: number): string {
   return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, '0')} ${d.getUTCFullYear()}`;
 }
 
-/** Builds one metapackage as a noarch RPM from templates/rpm/metapackage.spec.hbs; returns its path. */
-export async function buildRpmMetapackage(log: BuildLog, spec: MetapackageSpec, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
-  const tpl = templateDir('rpm');
+/** Builds one metapackage as a noarch RPM from templates/rpm/metapackage/metapackage.spec.hbs; returns its path. */
+export async function buildRpmMetapackage(log: BuildLog, spec: MetapackageSpec, recipe: Recipe, epoch: number, outDir: string, workDir: string, templates: TemplateGrant): Promise<string> {
+  const tpl = templates.dir('templates/rpm/metapackage');
   const top = confine(workDir, spec.name, 'a metapackage name');
   for (const d of ['SOURCES', 'SPECS', 'BUILD', 'BUILDROOT']) await fs.mkdir(path.join(top, d), { recursive: true });
   const requires = exactRequires(spec, recipe);
   const common = { name: spec.name, version: spec.version, release: META_RELEASE, maintainer: spec.maintainer, summary: spec.summary, recipe: recipe.name, recipeVersion: recipe.version, pins: requires };
   await fs.writeFile(path.join(top, 'SOURCES/README'), await render(path.join(tpl, 'README.hbs'), common));
-  await fs.writeFile(path.join(top, 'SOURCES/LICENSE'), await render(path.join(tpl, 'LICENSE.hbs'), { ...common, year: new Date(epoch * 1000).getUTCFullYear() }));
+  await fs.writeFile(path.join(top, 'SOURCES/LICENSE'), await render(templates.file('templates/rpm/license', 'LICENSE.hbs'), { ...common, year: new Date(epoch * 1000).getUTCFullYear() }));
   const specFile = path.join(top, 'SPECS', `${spec.name}.spec`);
   await fs.writeFile(
     specFile,

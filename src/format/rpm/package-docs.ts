@@ -1,8 +1,8 @@
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
-import { ChangelogEntry, DeclaredLicense } from '..';
+import { ChangelogEntry, DeclaredLicense } from '../types';
 import { compareEvr } from './version';
-import { rpmLicenseToSpdx } from '../../sbom/license';
+import { rpmLicenseToSpdx } from '../../license/spdx-map';
 
 /**
  * The %changelog entries of an RPM newer than `since` (an [epoch:]version-release),

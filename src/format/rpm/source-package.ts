@@ -1,20 +1,20 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { Recipe } from '../../recipe/schema';
-import { render, templateDir } from '../../util/templates';
+import { render, TemplateGrant } from '../../util/templates';
 import { confine } from '../../util/fsutil';
 import { PackagingDescription } from '../../sources/schema';
 import { stageInstallTree } from '../../sources/stage-tree';
 import { normalizeTree } from '../deb/tree';
 import { changelogDate, rpmFileName } from './metapackage';
 import { reproducibleMacros, defineArgs, rpmbuildEnv } from './rpmbuild';
-import { PackageBuilder } from '..';
+import { PackageBuilder } from '../types';
 
 /**
  * Builds a packaging description as a noarch RPM: the files it lists, laid out by
  * xcpbuild and copied by %install; /etc files are %config(noreplace). Returns the file.
  */
-export async function buildRpmPackage(builder: PackageBuilder, desc: PackagingDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string): Promise<string> {
+export async function buildRpmPackage(builder: PackageBuilder, desc: PackagingDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string, templates: TemplateGrant): Promise<string> {
   const top = confine(workDir, desc.name, 'a package name');
   await fs.rm(top, { recursive: true, force: true });
   for (const d of ['SOURCES', 'SPECS', 'BUILD', 'BUILDROOT']) await fs.mkdir(path.join(top, d), { recursive: true });
@@ -22,14 +22,13 @@ export async function buildRpmPackage(builder: PackageBuilder, desc: PackagingDe
   const entries = await stageInstallTree(desc, tree, staged);
   const executables = new Set(entries.filter((e) => e.kind === 'file' && e.mode === 0o755).map((e) => path.join(staged, e.dest)));
   await normalizeTree(staged, epoch, (f) => executables.has(f));
-  const tpl = templateDir('rpm');
   const common = { name: desc.name, version: desc.version, release: String(desc.release), maintainer: desc.maintainer, summary: desc.summary, recipe: recipe.name, recipeVersion: recipe.version, pins: [] };
-  await fs.writeFile(path.join(top, 'SOURCES/LICENSE'), await render(path.join(tpl, 'LICENSE.hbs'), { ...common, year: new Date(epoch * 1000).getUTCFullYear() }));
+  await fs.writeFile(path.join(top, 'SOURCES/LICENSE'), await render(templates.file('templates/rpm/license', 'LICENSE.hbs'), { ...common, year: new Date(epoch * 1000).getUTCFullYear() }));
   const files = entries.map((e) => (e.config ? `%config(noreplace) ${e.dest}` : e.dest));
   const specFile = path.join(top, 'SPECS', `${desc.name}.spec`);
   await fs.writeFile(
     specFile,
-    await render(path.join(tpl, 'package/package.spec.hbs'), { ...common, homepage: desc.homepage, description: desc.description, requires: desc.depends.rpm, files, changelogDate: changelogDate(epoch) }),
+    await render(templates.file('templates/rpm/package', 'package.spec.hbs'), { ...common, homepage: desc.homepage, description: desc.description, requires: desc.depends.rpm, files, changelogDate: changelogDate(epoch) }),
   );
   // Fedora's brp scripts are not Debian's: the tree is already as it should be installed.
   const rpmDir = path.join(workDir, 'out');

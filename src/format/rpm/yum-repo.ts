@@ -4,11 +4,12 @@ import { Recipe } from '../../recipe/schema';
 import { Lock } from '../../lock/file';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
-import { render, templateDir } from '../../util/templates';
+import { render, TemplateGrant } from '../../util/templates';
 import { ContentStore } from '../../cache/store';
 import { SigningKey } from '../../signing/gpg';
 import { XcpError } from '../../errors';
-import { confine, copyVerified } from '../../util/fsutil';
+import { confine } from '../../util/fsutil';
+import { materialiseLocked } from '../../cache/materialise';
 import { sha256File } from '../../util/hash';
 import { armoredKey, checkRpmSignatures } from './rpmkeys';
 import { listYumRepo, evrOf, RpmEntry } from './dnf';
@@ -41,6 +42,7 @@ export interface YumPublishInput {
   log: BuildLog;
   progress: (text: string) => void;
   notes: string[];
+  templates: TemplateGrant;
 }
 
 /**
@@ -50,33 +52,16 @@ export interface YumPublishInput {
  */
 export async function publishYumRepo(root: string, input: YumPublishInput): Promise<void> {
   const { recipe, lock, store, key, epoch, log } = input;
-  const placed = new Map<string, string>();
-  let n = 0;
-  for (const pkg of lock.packages) {
-    const rel = packagePath(path.basename(pkg.filename));
-    if (placed.has(rel)) {
-      if (placed.get(rel) !== pkg.sha256) throw new XcpError(`two locked files want the path ${rel}`, 'invalidInput');
-      continue;
-    }
-    if (!(await store.looksIntact(pkg.sha256, pkg.size))) {
-      throw new XcpError(`${pkg.name} ${pkg.version} is not in the cache (or changed since it was verified); run xcpbuild fetch`, 'build');
-    }
-    placed.set(rel, pkg.sha256);
-    try {
-      await copyVerified(store.pathOf(pkg.sha256), confine(root, rel, `the lock's filename for ${pkg.name}`), pkg.sha256, pkg.size, `${pkg.name} ${pkg.version}`);
-    } catch (err) {
-      if (err instanceof XcpError && err.kind === 'verification') {
-        await store.discard(pkg.sha256);
-        throw new XcpError(`${err.message}; the damaged cache entry was removed: run the build again to fetch it anew`, 'verification');
-      }
-      throw err;
-    }
-    if (++n % 25 === 0) input.progress(`copying the packages: ${n} of ${lock.packages.length}`);
-  }
+  await materialiseLocked(store, lock.packages, root, {
+    layout: (p) => packagePath(path.basename(p.filename)),
+    what: 'the repository',
+    progress: (n, total) => n % 25 === 0 && input.progress(`copying the packages: ${n} of ${total}`),
+  });
+  const lockedPaths = new Set(lock.packages.map((p) => packagePath(path.basename(p.filename))));
   const signed: string[] = [];
   for (const rpm of input.metaRpms) {
     const rel = packagePath(path.basename(rpm));
-    if (placed.has(rel)) throw new XcpError(`metapackage ${path.basename(rpm)} has the file name of a locked package`, 'invalidInput');
+    if (lockedPaths.has(rel)) throw new XcpError(`metapackage ${path.basename(rpm)} has the file name of a locked package`, 'invalidInput');
     const dest = confine(root, rel, 'a metapackage');
     await fs.mkdir(path.dirname(dest), { recursive: true });
     await fs.copyFile(rpm, dest);
@@ -105,7 +90,7 @@ export async function publishYumRepo(root: string, input: YumPublishInput): Prom
     await armoredKey(log, keyring, path.join(root, archiveKeyName(recipe, archive)));
     keyUrls.push(`${recipe.repository.url.replace(/\/+$/, '')}/${archiveKeyName(recipe, archive)}`);
   }
-  const repoFile = await render(path.join(templateDir('yum'), 'repo.hbs'), {
+  const repoFile = await render(input.templates.file('templates/yum', 'repo.hbs'), {
     id: recipe.repository.codename,
     description: recipe.repository.description,
     label: recipe.repository.label,

@@ -1,23 +1,21 @@
 #!/usr/bin/python3
-"""Reads yum repositories and resolves pinned RPMs with dnf's own solver (libsolv).
+"""Reads yum repositories with dnf itself, as a client would (repo_gpgcheck on).
 
 Reads a JSON request on stdin and prints one JSON answer on stdout; xcpbuild's
-format/rpm/dnf.ts drives it. Nothing of the host's dnf configuration, repositories,
-cache or rpm database is read or written: everything lives under the request's root.
-Every repository is loaded with repo_gpgcheck: repomd.xml must carry a valid signature
-by one of the repository's keys, and every metadata file must match repomd.xml.
+format/rpm/dnf.ts drives it, and the fedora family's resolver (family/fedora/
+dnf_resolve.py) builds on load_repos(). Nothing of the host's dnf configuration,
+repositories, cache or rpm database is read or written: everything lives under the
+request's root. Every repository is loaded with repo_gpgcheck: repomd.xml must carry
+a valid signature by one of the repository's keys, and every metadata file must match
+repomd.xml.
 
-  {"mode": "resolve" | "list", "root": dir, "cache": dir, "releasever": "43",
-   "basearch": "x86_64", "repos": [{"id": "fedora", "url": "http://…/", "keys": ["/abs/key.asc"]}],
-   "pins": [{"name": "xen", "version": "4.20.0-1.fc43"}]}   version: [epoch:]version-release
+  {"root": dir, "cache": dir, "releasever": "43", "basearch": "x86_64",
+   "repos": [{"id": "fedora", "url": "http://…/", "keys": ["/abs/key.asc"]}]}
 
-Answers: {"error": "…"} when a repository cannot be loaded; for "resolve",
-{"missing": [{"name", "version", "available": ["evr (repo)", …]}]} when a pin does not
-exist, {"problem": "dnf's words"} when the pins cannot be installed together, else
-{"repos": [{"id", "repomd_sha256", "revision"}], "packages": [...]}; for "list",
-{"repos": …, "packages": [...], "unresolved": [...]} with every package of the
-repositories and every requirement nothing in them provides. A package is
-{name, epoch, version, release, arch, location, sha256, size, repo, sourcerpm}.
+Answers: {"error": "…"} when a repository cannot be loaded, else
+{"repos": [{"id", "repomd_sha256", "revision"}], "packages": [...], "unresolved": [...]}
+with every package of the repositories and every requirement nothing in them provides.
+A package is {name, epoch, version, release, arch, location, sha256, size, repo, sourcerpm}.
 """
 import hashlib
 import json
@@ -33,8 +31,8 @@ def evr_of(pkg):
     return ('%d:' % pkg.epoch if pkg.epoch else '') + '%s-%s' % (pkg.version, pkg.release)
 
 
-def main():
-    req = json.load(sys.stdin)
+def make_base(req):
+    """A dnf Base confined to the request's root, with its repositories added (not loaded)."""
     for d in ('var/log', 'var/lib/dnf'):
         os.makedirs(os.path.join(req['root'], d), exist_ok=True)
     base = dnf.Base()
@@ -57,35 +55,18 @@ def main():
     for r in req['repos']:
         base.repos.add_new_repo(r['id'], conf, baseurl=[r['url']], gpgkey=['file://' + k for k in r['keys']],
                                 gpgcheck=True, repo_gpgcheck=True, skip_if_unavailable=False)
+    return base
+
+
+def load_repos(req):
+    """The loaded Base, or None after printing the {"error"} answer."""
+    base = make_base(req)
     try:
         base.fill_sack(load_system_repo=False, load_available_repos=True)
     except dnf.exceptions.RepoError as e:
         print(json.dumps({'error': str(e)}))
-        return
-    available = base.sack.query().available()
-    missing, chosen = [], []
-    for pin in req.get('pins', []):
-        have = available.filter(name=pin['name'], arch=[req['basearch'], 'noarch'])
-        match = [p for p in have if evr_of(p) == pin['version']]
-        if not match:
-            missing.append({'name': pin['name'], 'version': pin['version'],
-                            'available': sorted({'%s (%s)' % (evr_of(p), p.reponame) for p in have})})
-        else:
-            chosen.append(match[0])
-    if req['mode'] == 'list':
-        print(json.dumps({'repos': repo_states(base, req), 'packages': describe(available), 'unresolved': unresolved(available)}))
-        return
-    if missing:
-        print(json.dumps({'missing': missing}))
-        return
-    for pkg in chosen:
-        base.package_install(pkg, strict=True)
-    try:
-        base.resolve(allow_erasing=False)
-    except dnf.exceptions.DepsolveError as e:
-        print(json.dumps({'problem': str(e)}))
-        return
-    print(json.dumps({'repos': repo_states(base, req), 'packages': describe(base.transaction.install_set)}))
+        return None
+    return base
 
 
 def describe(pkgs):
@@ -120,6 +101,15 @@ def repo_states(base, req):
             digest = hashlib.sha256(f.read()).hexdigest()
         repos.append({'id': r['id'], 'repomd_sha256': digest, 'revision': repo._repo.getRevision()})
     return repos
+
+
+def main():
+    req = json.load(sys.stdin)
+    base = load_repos(req)
+    if base is None:
+        return
+    available = base.sack.query().available()
+    print(json.dumps({'repos': repo_states(base, req), 'packages': describe(available), 'unresolved': unresolved(available)}))
 
 
 if __name__ == '__main__':

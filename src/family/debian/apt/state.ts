@@ -1,13 +1,13 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { BuildLog } from '../../util/log';
-import { run } from '../../util/proc';
-import { XcpError } from '../../errors';
-import { parseDeb822, Stanza, sourceName } from '../../format/deb/deb822';
-import { sha256 } from '../../util/hash';
-import { AptPaths } from '../../util/apt-path';
-import { plainPoolPath } from '../../lock/file';
-import { deb822Value, printable } from '../../util/text';
+import { BuildLog } from '../../../util/log';
+import { run } from '../../../util/proc';
+import { XcpError } from '../../../errors';
+import { parseDeb822, Stanza, sourceName } from '../../../format/deb/deb822';
+import { sha256 } from '../../../util/hash';
+import { AptPaths } from '../../../util/apt-path';
+import { plainPoolPath } from '../../../lock/file';
+import { deb822Value, printable } from '../../../util/text';
 
 export interface AptSource {
   name: string;

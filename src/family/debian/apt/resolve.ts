@@ -1,9 +1,9 @@
-import { AptState, AptSource, IndexEntry } from './apt-state';
-import { BuildLog } from '../../util/log';
-import { run } from '../../util/proc';
-import { XcpError } from '../../errors';
-import { LockedPackage, checkIndexedPackage } from '../../lock/file';
-import { compareDebianVersions } from '../../format/deb/version';
+import { AptState, AptSource, IndexEntry } from './state';
+import { BuildLog } from '../../../util/log';
+import { run } from '../../../util/proc';
+import { XcpError } from '../../../errors';
+import { LockedPackage, checkIndexedPackage } from '../../../lock/file';
+import { compareDebianVersions } from '../../../format/deb/version';
 
 export interface PinRef {
   name: string;
