@@ -108,12 +108,18 @@ program
   .description(`rewrite a recipe of an earlier format (xcpbuild/v1) as ${CURRENT_API}, in place: prints each change; comments and key order are kept, and the result must validate before it is written`)
   .action(async (recipeArg: string, opts: { dryRun: boolean }) => migrateCommand(session, recipeArg, opts));
 
-program
+const plan = program
   .command('plan')
   .argument('<recipe>', 'recipe path or name')
   .addOption(new Option('--target <stage>', 'the stage to plan for').choices(stageGraph.ids).default('repo'))
-  .description('print the stage graph: each stage, its input hash, its output, and whether it would run and why')
-  .action(async (recipeArg: string, opts: { target: string }) => printPlan(session, await loadRecipe(recipeArg), opts.target));
+  .description('print the stage graph: each stage, its input hash, its inputs, its output, and whether it would run and why (--json: as data)');
+// The stages' own options plan as they build (e.g. --base-iso is an input of a remastered ISO).
+const stageOptions = stageGraph.stages.flatMap((s) => s.options ?? []);
+for (const o of stageOptions) plan.option(o.flags, o.description);
+plan.action(async (recipeArg: string, opts: Record<string, unknown> & { target: string }) => {
+  const extra = Object.assign({}, ...stageOptions.map((o) => o.apply(opts[optionKey(o.flags)])));
+  await printPlan(session, await loadRecipe(recipeArg), opts.target, extra);
+});
 
 // One verb per stage, in plan order, from the stage registry.
 for (const stage of stageGraph.stages) addStageVerb(stage);

@@ -54,7 +54,7 @@ export interface BootTestOptions {
 }
 
 /** What a successful install run leaves next to its disk, so a later run can reuse it. */
-interface InstallRecord {
+export interface InstallRecord {
   /** The sha256 of the ISO installed from: a disk is reused only for the very same medium. */
   isoSha256: string;
   /** The digest of the answer file and the install-time check files. */
@@ -170,6 +170,18 @@ function serialProgress(firmware: Firmware, progress: (t: string) => void): (lin
   };
 }
 
+export type InstallKey = Omit<InstallRecord, 'installSeconds'>;
+
+/** What identifies an install: the ISO by its content (never its path, size or time) and the answer files' digest. */
+export async function installKey(iso: string, answers: string): Promise<InstallKey> {
+  return { isoSha256: await sha256File(iso), answers };
+}
+
+/** Whether a disk installed as `previous` records is the install `key` asks for. */
+export function reusable(previous: Partial<InstallRecord>, key: InstallKey): boolean {
+  return previous.isoSha256 === key.isoSha256 && previous.answers === key.answers;
+}
+
 /** One firmware's run: its directory, disk and what identifies the install. */
 interface RunFiles {
   dir: string;
@@ -177,7 +189,7 @@ interface RunFiles {
   recordFile: string;
   varsFile?: string;
   /** What an install made for this run looks like: the ISO's content and the answer files. */
-  key: Omit<InstallRecord, 'installSeconds'>;
+  key: InstallKey;
 }
 
 /**
@@ -189,7 +201,7 @@ export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestO
   const report: BootTestReport = { firmware: opts.firmware, ok: false, installSeconds: 0, installed: false, bootSeconds: 0, booted: false, checks: [], logs: [] };
   const files = await runFiles(loaded, lock, opts);
   const previous = opts.reuseInstall ? await readRecord(files.recordFile) : undefined;
-  if (previous && previous.isoSha256 === files.key.isoSha256 && previous.answers === files.key.answers && (await exists(files.disk))) {
+  if (previous && reusable(previous, files.key) && (await exists(files.disk))) {
     opts.progress(`${opts.firmware}: reusing the install on ${displayPath(files.disk)} (same ISO content and answer files)`);
     report.installSeconds = previous.installSeconds;
     report.installed = true;
@@ -210,7 +222,7 @@ async function runFiles(loaded: LoadedRecipe, lock: Lock, opts: BootTestOptions)
   await ownDirectory(opts.workDir, 'the boot-test directory');
   await ownDirectory(dir, 'the boot-test directory');
   opts.progress(`${opts.firmware}: hashing the ISO`);
-  const key = { isoSha256: await sha256File(opts.iso), answers: hashValue([await answerTemplatesDigest(), networkBackendOf[opts.firmware], extraPackages(loaded), lock.test ?? []]) };
+  const key = await installKey(opts.iso, hashValue([await answerTemplatesDigest(), networkBackendOf[opts.firmware], extraPackages(loaded), lock.test ?? []]));
   return { dir, disk: path.join(dir, 'disk.qcow2'), recordFile: path.join(dir, 'installed.json'), varsFile: opts.firmware === 'uefi' ? path.join(dir, 'OVMF_VARS.fd') : undefined, key };
 }
 

@@ -96,6 +96,7 @@ function formatPlanned(s: PlannedStage): string {
   return [
     `  ${s.id.padEnd(9)} ${hash}  ${s.network ? 'network' : 'offline'}  after [${s.deps.join(', ')}]`,
     `            makes ${s.makes}`,
+    ...(s.inputs ? [`            reads ${s.inputs.join(', ')}`] : []),
     `            → ${displayPath(s.output)}  ${status}`,
   ].join('\n');
 }

@@ -44,8 +44,13 @@ export async function createContext(loaded: LoadedRecipe, options: BuildOptions,
       return Math.floor(Date.parse(ctx.lock.resolvedAt) / 1000);
     },
     progress() {},
+    // Runs in finally blocks: a failure here is logged, never thrown over the error the build is ending with.
     async dispose() {
-      if (key) await (await key.catch(() => undefined))?.dispose();
+      try {
+        if (key) await (await key.catch(() => undefined))?.dispose();
+      } catch (err) {
+        log.line(`warning: removing the signing key's GnuPG home failed: ${(err as Error).message}`);
+      }
     },
   };
   return ctx;

@@ -75,7 +75,8 @@ export async function sweepStaleHomes(log: BuildLog): Promise<number> {
 /** Stops a GnuPG home's agent and removes the home with the secret key in it. */
 async function removeHome(log: BuildLog, home: string): Promise<void> {
   await run(log, 'gpgconf', ['--homedir', home, '--kill', 'all'], { allowFailure: true });
-  await fs.rm(home, { recursive: true, force: true });
+  // An agent that is still exiting may remove its sockets while the tree is removed: retried, not failed.
+  await fs.rm(home, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
 }
 
 /** The same, synchronously: for a process that must end now (a second signal). */

@@ -6,7 +6,7 @@
 # run as "answers.sh check FILE" it validates FILE (xcpbuild preseed check).
 
 # The installer's own questions and the types they must be given with.
-declare -A XCP_KEY_TYPES=(
+declare -gA XCP_KEY_TYPES=(
   [xcp/target-disk]=string
   [xcp/root-size]=string
   [xcp/vm-volume-group]=string
@@ -30,10 +30,10 @@ declare -A XCP_KEY_TYPES=(
   [preseed/late_command]=string
 )
 
-declare -A ANSWER=()        # key -> value (last one wins, except multi-valued keys)
-declare -a SSH_KEYS=()
-declare -a SELECTIONS=()    # debconf lines for the target
-declare -a ANSWER_ERRORS=()
+declare -gA ANSWER=()        # key -> value (last one wins, except multi-valued keys)
+declare -ga SSH_KEYS=()
+declare -ga SELECTIONS=()    # debconf lines for the target
+declare -ga ANSWER_ERRORS=()
 
 answer_error() { ANSWER_ERRORS+=("$1"); }
 
@@ -77,7 +77,7 @@ parse_answers() {
     ANSWER_LINE[$key]=$start
   done <"$file"
 }
-declare -A ANSWER_LINE=()
+declare -gA ANSWER_LINE=()
 
 # validate_answers FILE MODE: checks values; MODE=automated also requires credentials and a disk.
 validate_answers() {

@@ -53,7 +53,8 @@ for f in ISOLINUX/isolinux.bin ISOLINUX/isohdpfx.bin syslinux/modules/bios/ldlin
 done
 cp -r "$root/usr/lib/grub/x86_64-efi" "$out/grub-x86_64-efi"
 
-umount -R "$root"
+# A process the package scripts left (the PID namespace ends it with us) may still hold a mount: detach lazily then.
+umount -R "$root" || umount -lR "$root"
 # Logs and backups of this build carry wall-clock times; the live system needs none of them.
 rm -rf "$upper/boot" "$upper/var/log" "$upper/var/cache/ldconfig/aux-cache" "$upper/var/lib/dpkg/status-old" \
   "$upper/var/lib/dpkg/diversions-old" "$upper/var/cache/debconf/"*-old "$upper/tmp" "$upper/run"

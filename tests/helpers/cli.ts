@@ -8,17 +8,20 @@ export interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
+  /** Where it ran: the build log it names is relative to this. */
+  cwd?: string;
 }
 
 /** Runs the built xcpbuild CLI for real, as a user would. */
 export function xcpbuild(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): CliResult {
+  const cwd = opts.cwd ?? projectRoot;
   const res = spawnSync(process.execPath, [cli, ...args], {
-    cwd: opts.cwd ?? projectRoot,
+    cwd,
     env: { ...process.env, ...opts.env },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
-  return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
+  return { code: res.status ?? -1, stdout: res.stdout, stderr: res.stderr, cwd };
 }
 
 export function json<T = Record<string, unknown>>(res: CliResult): T {
@@ -43,7 +46,7 @@ export function startXcpbuild(args: string[], opts: { env?: Record<string, strin
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : -1), stdout, stderr })));
+  const done = new Promise<CliResult>((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : -1), stdout, stderr, cwd: projectRoot })));
   return { pid: child.pid!, done, kill: (s) => child.kill(s) };
 }
 

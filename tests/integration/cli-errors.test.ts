@@ -56,7 +56,7 @@ describe('bad input gets a clear error and a meaningful exit code', () => {
   test('--json reports the error as data', () => {
     const file = recipe('jsonerr', good.replace('apiVersion: xcpbuild/v2', 'apiVersion: 2'));
     const res = xcpbuild(['--json', 'validate', file]);
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     const out = json<{ ok: boolean; error: { kind: string; details: string[] } }>(res);
     expect(out.ok).toBe(false);
     expect(out.error.kind).toBe('invalidInput');
@@ -108,7 +108,7 @@ describe('bad input gets a clear error and a meaningful exit code', () => {
 
   test('an unknown command is a usage error', () => {
     const res = xcpbuild(['frobnicate']);
-    expect(res.code).toBe(2);
+    expect(res).toExitWith(2);
     expect(res.stderr).toMatch(/unknown command/);
   });
 
@@ -120,13 +120,13 @@ describe('bad input gets a clear error and a meaningful exit code', () => {
     ['a bad mirror', ['--mirror', 'debian', 'fetch', 'xcp-bookworm'], /--mirror: expected ARCHIVE=URL/],
   ])('%s exits 2', (_what, args, message) => {
     const res = xcpbuild(args);
-    expect(res.code).toBe(2);
+    expect(res).toExitWith(2);
     expect(res.stderr).toMatch(message);
   });
 
   test('with --json every outcome is one JSON document, usage errors included', () => {
     const usage = xcpbuild(['--json', 'validate']);
-    expect(usage.code).toBe(2);
+    expect(usage).toExitWith(2);
     expect(json<{ ok: boolean; error: { kind: string; message: string } }>(usage)).toMatchObject({ ok: false, error: { kind: 'usage', message: "missing required argument 'recipe'" } });
     const keys = path.join(dir, 'keys');
     const first = json<{ ok: boolean; created: boolean }>(xcpbuild(['--json', 'genkey', '--dir', keys]));
@@ -134,7 +134,7 @@ describe('bad input gets a clear error and a meaningful exit code', () => {
     const again = json<{ ok: boolean; created: boolean; secret: string }>(xcpbuild(['--json', 'genkey', '--if-missing', '--dir', keys]));
     expect(again).toMatchObject({ ok: true, created: false, secret: path.join(keys, 'dev.key.asc') });
     const fail = xcpbuild(['--json', 'genkey', '--dir', keys]);
-    expect(fail.code).toBe(2);
+    expect(fail).toExitWith(2);
     expect(json<{ error: { message: string } }>(fail).error.message).toMatch(/a key already exists/);
   });
 

@@ -75,7 +75,7 @@ test('a published file changed in place with its mtime kept is found by verify',
   const file = path.join(repo(), lock.packages[10].filename);
   await flipKeepingMtime(file);
   const res = xcpbuild(['--json', '--cache', cache, '--out', out, 'verify', defaultRecipe]);
-  expect(res.code).toBe(7);
+  expect(res).toExitWith(7);
   const problems = json<{ problems: string[] }>(res).problems;
   expect(problems).toContain(`repo: ${lock.packages[10].filename}: content differs from what was built (sha256)`);
   expect(problems).toContain(`repo: ${lock.packages[10].filename}: does not match Packages (damaged)`);
@@ -85,7 +85,7 @@ test('a published file changed as usual (new mtime) makes the next build rebuild
   const file = path.join(repo(), lock.packages[11].filename);
   await fs.appendFile(file, 'x');
   const res = build();
-  expect(res.code).toBe(0);
+  expect(res).toExitWith(0);
   const stage = json<{ stages: { id: string; status: string; reasons: string[] }[] }>(res).stages.find((s) => s.id === 'repo')!;
   expect(stage.status).toBe('built');
   expect(stage.reasons[0]).toMatch(/^output damaged: pool\/.* changed size$/);
@@ -98,11 +98,11 @@ test('a cache entry with one byte flipped (size and mtime kept) is caught when i
   await flipKeepingMtime(entry);
   removeDir(repo());
   const res = build();
-  expect(res.code).toBe(7);
+  expect(res).toExitWith(7);
   expect(json<{ error: { message: string } }>(res).error.message).toMatch(/xen-utils-4\.17 .*: the cached file .* does not match the lock \(sha256 [0-9a-f]{64}\); the damaged cache entry was removed/);
   expect(readdirSync(out + '/xcp-bookworm').filter((n) => n.startsWith('.staging'))).toEqual([]);
   const again = build();
-  expect(again.code).toBe(0);
+  expect(again).toExitWith(0);
   expect(json<{ notes: string[] }>(again).notes).toContain(`fetch: 1 file(s) downloaded (${(statSync(entry).size / 1048576).toFixed(1)} MiB), ${new Set([...lock.packages, ...(lock.installer ?? []), ...(lock.test ?? []), ...(lock.build ?? [])].map((p) => p.sha256)).size - 1} already cached`);
 });
 
@@ -113,7 +113,7 @@ test('a full disk is one line naming the path (exit 6), the log ends with it, an
   expect(mount.status).toBe(0);
   try {
     const res = xcpbuild(['--locked', '--cache', cache, '--out', small, ...mirror.args, 'repo', defaultRecipe]);
-    expect(res.code).toBe(6);
+    expect(res).toExitWith(6);
     const errors = res.stderr.split('\n').filter((l) => l.startsWith('xcpbuild: '));
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/no space left on device/);

@@ -80,7 +80,7 @@ describe('the appliance ISO', () => {
     const file = path.join(dir, 'embedded.cfg');
     require('node:fs').writeFileSync(file, isoFile('/preseed/xcp-bookworm.cfg'));
     const res = xcpbuild(['preseed', 'check', file]);
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     expect(res.stderr).toContain('no credentials: an automated install needs passwd/root-password-crypted or at least one xcp/ssh-authorized-key');
     expect(xcpbuild(['preseed', 'check', '--interactive', file]).code).toBe(0);
   });
@@ -96,7 +96,7 @@ describe('the appliance ISO', () => {
     copyFileSync(`${iso}.sha256`, path.join(dir, 'before.sha256'));
     rmSync(isoDir, { recursive: true, force: true });
     const res = xcpbuild(['--locked', '--out', out, '--json', 'iso', recipe]);
-    expect(res.code).toBe(0);
+    expect(res).toExitWith(0);
     const stages = json<{ stages: { id: string; status: string }[] }>(res).stages;
     expect(stages.find((s) => s.id === 'iso')?.status).toBe('built');
     expect(stages.find((s) => s.id === 'installer')?.status).toBe('up-to-date');
@@ -157,7 +157,7 @@ describe('the appliance ISO', () => {
     require('node:fs').writeSync(fd, b, 0, 1, 40 * 1048576);
     require('node:fs').utimesSync(iso, st.atime, st.mtime);
     const res = xcpbuild(['--json', '--out', out, 'verify', recipe]);
-    expect(res.code).toBe(7);
+    expect(res).toExitWith(7);
     expect(json<{ problems: string[] }>(res).problems).toEqual(
       expect.arrayContaining(['iso: xcp-bookworm-1.0.0-amd64.iso: content differs from what was built (sha256)', 'iso: xcp-bookworm-1.0.0-amd64.iso does not match its .sha256']),
     );
@@ -182,7 +182,7 @@ describe('answer files', () => {
     const fout = path.join(dir, 'fedora-out');
     expect(xcpbuild(['lock', file]).code).toBe(0);
     const missing = xcpbuild(['--out', fout, 'iso', file]);
-    expect(missing.code).toBe(2);
+    expect(missing).toExitWith(2);
     expect(missing.stderr).toContain('give it with --base-iso <boot.iso>');
     const res = xcpbuild(['--json', '--out', fout, 'iso', '--base-iso', iso, file]);
     expect(`${res.code} ${res.code ? res.stdout : ''}`).toBe('0 ');
@@ -216,13 +216,13 @@ describe('answer files', () => {
   test('a complete answer file is valid', () => {
     const res = xcpbuild(['preseed', 'check', path.join(fixtures, 'good.cfg')]);
     expect(res.stderr).toBe('');
-    expect(res.code).toBe(0);
+    expect(res).toExitWith(0);
     expect(res.stdout).toMatch(/good\.cfg: valid \(15 installer answers, 1 ssh key\(s\), 1 debconf selection\(s\)\)/);
   });
 
   test('every error of a bad answer file is reported with its line', () => {
     const res = xcpbuild(['--json', 'preseed', 'check', path.join(fixtures, 'bad.cfg')]);
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     const errors = json<{ error: { details: string[] } }>(res).error.details.map((e) => e.replace(/^.*bad\.cfg/, 'bad.cfg'));
     expect(errors).toEqual([
       'bad.cfg:2: passwd/root-password: plain-text passwords are not accepted; give passwd/root-password-crypted (a crypt(3) hash, e.g. from mkpasswd -m sha-512)',
@@ -241,7 +241,7 @@ describe('answer files', () => {
 
   test('a missing answer file is named', () => {
     const res = xcpbuild(['preseed', 'check', '/nonexistent/answers.cfg']);
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     expect(res.stderr).toContain('/nonexistent/answers.cfg: cannot read the answer file');
   });
 });

@@ -131,15 +131,15 @@ describe('xcpbuild nightly (repository-only recipe, real archive, real gpg)', ()
     const packages = path.join(copy, 'repo/dists/bookworm/main/binary-amd64/Packages');
     writeFileSync(packages, readFileSync(packages, 'utf8').replace(/Version: 3\.0\.22/, 'Version: 3.0.23'));
     const res = xcpbuild(['verify-release', copy]);
-    expect(res.code).toBe(7);
+    expect(res).toExitWith(7);
     expect(res.stderr).toContain('repo/dists/bookworm/main/binary-amd64/Packages: sha256 does not match SHA256SUMS');
     expect(res.stderr).toContain('is in the repository but not in the SBOM');
     const other = xcpbuild(['genkey', '--dir', path.join(dir, 'otherkey'), '--name', 'other']);
-    expect(other.code).toBe(0);
+    expect(other).toExitWith(0);
     const keyring = path.join(dir, 'other.gpg');
     spawnSync('gpg', ['--batch', '--yes', '--dearmor', '--output', keyring, path.join(dir, 'otherkey', 'other.pub.asc')]);
     const wrongKey = xcpbuild(['verify-release', second.release, '--keyring', keyring]);
-    expect(wrongKey.code).toBe(7);
+    expect(wrongKey).toExitWith(7);
     expect(wrongKey.stderr).toContain('SHA256SUMS.asc: the signature does not verify');
   });
 
@@ -197,7 +197,7 @@ describe('the boot test gates the release', () => {
       const gatePub = path.join(work, 'pub');
       mkdirSync(gatePub);
       const res = xcpbuild(['--out', path.join(work, 'out'), 'nightly', recipe, '--publish', gatePub, '--firmware', 'uefi', '--install-timeout', '0.1']);
-      expect(res.code).toBe(7);
+      expect(res).toExitWith(7);
       expect(res.stderr).toMatch(/boot test failed, nothing was published: uefi: .*install/);
       expect(readdirSync(path.join(gatePub, 'xcp-bookworm'))).toEqual(['.lock']);
     } finally {

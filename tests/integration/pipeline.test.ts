@@ -151,7 +151,7 @@ describe('recipe → lock → fetch → meta → repo', () => {
     const text = readFileSync(recipe, 'utf8').replace('description: xenserver-core and xcp-full', 'description: rebuilt xenserver-core and xcp-full');
     require('node:fs').writeFileSync(recipe, text);
     const res = xcpbuild(['--locked', '--out', out, '--signing-key', badKey, 'repo', recipe], { env: env() });
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     expect(res.stderr).toMatch(/xcpbuild: error: importing the signing key .*not-a-key\.asc \(--signing-key\) failed/);
     expect(readFileSync(path.join(repo, 'dists/bookworm/InRelease'), 'utf8')).toBe(before);
     expect(readdirSync(path.join(out, 'xcp-bookworm')).filter((n) => n.startsWith('.staging') || n.includes('.old-'))).toEqual([]);
@@ -159,7 +159,7 @@ describe('recipe → lock → fetch → meta → repo', () => {
 
   test('plan prints every stage with its input hash', () => {
     const res = xcpbuild(['--out', out, 'plan', recipe], { env: env() });
-    expect(res.code).toBe(0);
+    expect(res).toExitWith(0);
     for (const id of ['lock', 'fetch', 'build', 'meta', 'repo']) expect(res.stdout).toMatch(new RegExp(`^  ${id} +[0-9a-f]{16}  (network|offline)`, 'm'));
     expect(res.stdout).toMatch(/repo\s+will run: recipe\.repository changed/);
   });

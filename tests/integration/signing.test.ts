@@ -67,7 +67,7 @@ describe('a passphrase-protected signing key', () => {
     const out = path.join(dir, `out-nopp-${extra.length}`);
     const args = extra.map((a) => (a === 'WRONG' ? path.join(dir, 'wrong') : a));
     const res = xcpbuild(['--locked', '--out', out, ...mirror.args, '--signing-key', protectedKey, ...args, 'repo', defaultRecipe], { env: env() });
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     expect(res.stderr).toMatch(message);
     expect(existsSync(path.join(out, 'xcp-bookworm/meta'))).toBe(false);
     expect(existsSync(path.join(out, 'xcp-bookworm/fetch'))).toBe(false);
@@ -105,10 +105,10 @@ describe('the private GnuPG home', () => {
     expect(left).toHaveLength(1);
     expect(statSync(path.join(tmp, left[0])).mode & 0o777).toBe(0o700);
     const next = xcpbuild(['--locked', '--out', path.join(dir, 'out-after'), ...mirror.args, 'meta', defaultRecipe], { env: env() });
-    expect(next.code).toBe(0);
+    expect(next).toExitWith(0);
     // meta needs no key; the key is loaded (and the sweep runs) by a build that signs.
     const signs = xcpbuild(['--locked', '--out', path.join(dir, 'out-after'), ...mirror.args, 'repo', defaultRecipe], { env: env() });
-    expect(signs.code).toBe(0);
+    expect(signs).toExitWith(0);
     expect(homes()).toEqual([]);
     expect(agents()).toEqual([]);
   });

@@ -58,7 +58,7 @@ describe('source trees: files are packaged only if they are plain files', () => 
     plant(file);
     const out = path.join(recipeDir, 'out');
     const res = xcpbuild(['--json', '--locked', '--out', out, ...mirror.args, 'repo', recipe]);
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     const error = json<{ error: { message: string; details: string[] } }>(res).error;
     const all = [error.message, ...error.details].join('\n');
     expect(all).toMatch(/xcp-host\.pkg\.yaml:\d+:\d+: /);
@@ -74,7 +74,7 @@ describe('source trees: files are packaged only if they are plain files', () => 
     rmSync(man, { recursive: true });
     symlinkSync('/etc', man);
     const res = xcpbuild(['--json', '--locked', '--out', path.join(recipeDir, 'out'), ...mirror.args, 'build', recipe]);
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     expect(JSON.stringify(json(res))).toMatch(/man in the source tree is a symbolic link/);
     removeDir(recipeDir);
   });
@@ -122,7 +122,7 @@ describe('every way out runs the cleanups', () => {
       writeFileSync(path.join(d, 'private-keys'), 'secret');
     }
     const res = xcpbuild(['--out', path.join(dir, 'sweep-out'), 'plan', defaultRecipe], { env });
-    expect(res.code).toBe(0);
+    expect(res).toExitWith(0);
     expect(existsSync(home)).toBe(false);
     expect(existsSync(scratch)).toBe(false);
   });
@@ -136,7 +136,7 @@ describe('files xcpbuild did not make are never written through', () => {
     writeFileSync(victim, 'precious\n');
     symlinkSync(victim, path.join(out, 'xcp-bookworm/.lock'));
     const res = xcpbuild(['--locked', '--out', out, ...mirror.args, 'fetch', defaultRecipe]);
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     expect(res.stderr).toMatch(/the lock file .*\.lock is a symbolic link; refused/);
     expect(readFileSync(victim, 'utf8')).toBe('precious\n');
   });
@@ -160,7 +160,7 @@ describe('files xcpbuild did not make are never written through', () => {
     mkdirSync(path.join(out, 'xcp-bookworm'), { recursive: true });
     symlinkSync(foreign, path.join(out, 'xcp-bookworm/logs'));
     const res = xcpbuild(['--locked', '--out', out, ...mirror.args, 'fetch', defaultRecipe]);
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     expect(res.stderr).toMatch(/the log directory .* is a symbolic link; refused/);
     expect(readdirSync(foreign)).toEqual(['app.log']);
 
@@ -184,7 +184,7 @@ test('a cache on a full disk: exit 6 with the path and "disk full", no raw trace
   try {
     const out = path.join(dir, 'small-cache-out');
     const res = xcpbuild(['--locked', '--cache', small, '--out', out, ...mirror.args, 'fetch', defaultRecipe]);
-    expect(res.code).toBe(6);
+    expect(res).toExitWith(6);
     expect(res.stderr).not.toMatch(/\n\s+at /);
     const error = res.stderr.split('\n').find((l) => l.startsWith('xcpbuild: '))!;
     expect(error).toMatch(/disk full/);
@@ -261,7 +261,7 @@ describe('hostile archives and mirrors', () => {
     ['a Date in 2035', 'future', /not valid yet|invalid for another/],
   ])('a validly signed index with %s is a verification failure (exit 7) in apt\'s words', (_what, kind, words) => {
     const { res, recipeDir } = lockWith(kind);
-    expect(res.code).toBe(7);
+    expect(res).toExitWith(7);
     expect(json<{ error: { message: string } }>(res).error.message).toMatch(words);
     removeDir(recipeDir);
   });
@@ -269,7 +269,7 @@ describe('hostile archives and mirrors', () => {
   test('a signed index whose Filename leaves the pool: lock refuses it (exit 7, archive and package named) and writes no lock', () => {
     const { res, recipe, recipeDir } = lockWith('escape');
     const before = readFileSync(recipe.replace(/\.yaml$/, '.lock'), 'utf8');
-    expect(res.code).toBe(7);
+    expect(res).toExitWith(7);
     expect(json<{ error: { message: string } }>(res).error.message).toMatch(/archive debian .* lists package xen-hypervisor-4\.17-amd64 with Filename "pool\/\.\.\/\.\.\/\.\.\/\.\.\/etc\/x\.deb", not a plain relative path under pool\//);
     expect(readFileSync(recipe.replace(/\.yaml$/, '.lock'), 'utf8')).toBe(before);
     removeDir(recipeDir);
@@ -292,7 +292,7 @@ describe('hostile archives and mirrors', () => {
       const res = await startXcpbuild(['--locked', '--cache', cache, '--out', path.join(dir, 'drip-out'), '--mirror', `debian=${url}`, '--mirror', `debian-security=${url}`, 'fetch', defaultRecipe], {
         env: { XCPBUILD_DOWNLOAD_MIN_RATE: '1024', XCPBUILD_DOWNLOAD_RATE_WINDOW: '2' },
       }).done;
-      expect(res.code).toBe(5);
+      expect(res).toExitWith(5);
       expect(res.stderr).toMatch(/xcpbuild: error: could not download .*slower than 1 KiB\/s/);
       expect((Date.now() - started) / 1000).toBeLessThan(120);
       expect(readdirSync(path.join(cache, 'partial')).length).toBeGreaterThan(0);
@@ -307,7 +307,7 @@ describe('secrets', () => {
   test('credentials in a --mirror URL are refused at parse time (exit 2) and written nowhere', () => {
     const out = path.join(dir, 'cred-out');
     const res = xcpbuild(['--out', out, '--mirror', 'debian=http://user:hunter2@127.0.0.1:9/debian', 'fetch', defaultRecipe]);
-    expect(res.code).toBe(2);
+    expect(res).toExitWith(2);
     expect(res.stderr).toMatch(/credentials in a URL are refused/);
     expect(res.stderr + res.stdout).not.toContain('hunter2');
     const leaked = spawnSync('grep', ['-r', '-l', 'hunter2', out], { encoding: 'utf8' });
@@ -318,7 +318,7 @@ describe('secrets', () => {
     const recipeDir = tempDir('cred');
     const recipe = copyDefaultRecipe(recipeDir, (t) => t.replace('uri: http://deb.debian.org/debian\n', 'uri: http://user:hunter2@deb.debian.org/debian\n'));
     const res = xcpbuild(['validate', recipe]);
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     expect(res.stderr).toMatch(/archives\[0\]\.uri/);
     expect(res.stderr).not.toContain('hunter2');
     removeDir(recipeDir);
@@ -382,11 +382,11 @@ function childEnvironments(pid: number): { cmd: string; environ: string }[] {
 describe('paths and environment', () => {
   test('a relative TMPDIR is made absolute; one apt cannot take is refused up front with one line', () => {
     const rel = xcpbuild(['--out', path.join(dir, 'tmpdir-out'), 'plan', defaultRecipe], { env: { TMPDIR: '.' } });
-    expect(rel.code).toBe(0);
+    expect(rel).toExitWith(0);
     const spaced = path.join(dir, 'with space');
     mkdirSync(spaced, { recursive: true });
     const res = xcpbuild(['--locked', '--out', path.join(dir, 'tmpdir-out'), ...mirror.args, 'fetch', defaultRecipe], { env: { TMPDIR: spaced } });
-    expect(res.code).toBe(3);
+    expect(res).toExitWith(3);
     expect(res.stderr.split('\n').filter((l) => l.startsWith('xcpbuild:'))).toEqual([expect.stringMatching(/^xcpbuild: error: TMPDIR: .*with space cannot be used/)]);
   });
 
@@ -396,7 +396,7 @@ describe('paths and environment', () => {
     expect(spawnSync('mount', ['-t', 'tmpfs', '-o', 'ro,size=1m', 'tmpfs', ro]).status).toBe(0);
     try {
       const res = xcpbuild(['--locked', '--out', path.join(ro, 'out'), ...mirror.args, 'fetch', defaultRecipe]);
-      expect(res.code).toBe(3);
+      expect(res).toExitWith(3);
       expect(res.stderr).toMatch(/read-only file system/);
     } finally {
       spawnSync('umount', [ro]);

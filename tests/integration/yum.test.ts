@@ -91,7 +91,7 @@ afterAll(async () => {
 describe('the rpm family: lock → fetch → meta → repo → dnf install', () => {
   test('lock resolves with dnf and records NEVRA, sha256, size, archive and source RPM', () => {
     const res = run(['lock', mainRecipe]);
-    expect(res.code).toBe(0);
+    expect(res).toExitWith(0);
     const lock = JSON.parse(readFileSync(mainRecipe.replace('.yaml', '.lock'), 'utf8')) as LockJson;
     const got = lock.packages.map((p) => `${p.name} ${p.version} ${p.architecture}`).sort();
     expect(got).toEqual([
@@ -111,7 +111,7 @@ describe('the rpm family: lock → fetch → meta → repo → dnf install', () 
 
   test('repo builds xcp-host from its packaging description, signed noarch metapackages with exact requires, rpmlint-clean, and a signed yum repository', async () => {
     const res = run(['--locked', '--out', path.join(dir, 'out'), 'repo', mainRecipe]);
-    expect(res.code).toBe(0);
+    expect(res).toExitWith(0);
     repo = path.join(dir, 'out/xcp-test-fedora/repo');
     // rpmbuild ran inside the clean Debian root made from the lock's build closure, not on the host
     const lock = JSON.parse(readFileSync(mainRecipe.replace('.yaml', '.lock'), 'utf8')) as LockJson & { build?: { name: string; archive: string }[] };
@@ -144,7 +144,7 @@ describe('the rpm family: lock → fetch → meta → repo → dnf install', () 
     sh('chmod', ['-R', 'a+rX', published]);
     // the same build elsewhere is bit-identical (SOURCE_DATE_EPOCH, fixed revision, faked signing time)
     const again = run(['--locked', '--out', path.join(dir, 'out2'), 'repo', mainRecipe]);
-    expect(again.code).toBe(0);
+    expect(again).toExitWith(0);
     const files = (root: string) => sh('find', [root, '-type', 'f', '!', '-name', '.xcpbuild-stage.json', '-printf', '%P\\n']).out.trim().split('\n').sort();
     const repo2 = path.join(dir, 'out2/xcp-test-fedora/repo');
     expect(files(repo2)).toEqual(files(repo));
@@ -210,7 +210,7 @@ describe('the rpm family: lock → fetch → meta → repo → dnf install', () 
 
   test('xcpbuild verify finds a damaged package in a published yum repository', async () => {
     const res = run(['--locked', '--out', path.join(dir, 'out'), 'verify', mainRecipe]);
-    expect(res.code).toBe(0);
+    expect(res).toExitWith(0);
     const file = path.join(repo, 'Packages/x/xcptest-xen-libs-4.17.7-1.fc99.x86_64.rpm');
     const bytes = readFileSync(file);
     bytes[bytes.length - 10] ^= 0xff;
@@ -226,7 +226,7 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
   test('a missing version lists the versions that exist', () => {
     const r = recipe('missing', '    - { name: xcptest-xen-runtime, version: 4.17.5-1.fc99 }');
     const res = run(['lock', r]);
-    expect(res.code).toBe(4);
+    expect(res).toExitWith(4);
     const out = json<{ error: { message: string } }>(res).error.message;
     expect(out).toContain('packages.xen[0]: xcptest-xen-runtime version 4.17.5-1.fc99 is not in the archives; available: 4.17.7-1.fc99 (upstream), 4.17.6-1.fc99 (upstream)');
   });
@@ -234,7 +234,7 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
   test("unsatisfiable pins give dnf's problem in words", () => {
     const r = recipe('conflict', '    - { name: xcptest-xen-runtime, version: 4.17.7-1.fc99 }\n    - { name: xcptest-xen-libs, version: 4.17.6-1.fc99 }');
     const res = run(['lock', r]);
-    expect(res.code).toBe(4);
+    expect(res).toExitWith(4);
     const err = json<{ error: { message: string; details?: string[] } }>(res).error;
     expect(err.message).toContain('the pinned packages cannot be installed together: cannot install both xcptest-xen-libs-4.17.7-1.fc99.x86_64 and xcptest-xen-libs-4.17.6-1.fc99.x86_64');
     expect((err.details ?? []).join('\n')).toContain('xcptest-xen-runtime-4.17.7-1.fc99.noarch requires xcptest-xen-libs = 4.17.7-1.fc99');
@@ -244,7 +244,7 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     const r = recipe('unsigned-pin', '    - { name: xcptest-xen-runtime, version: 4.17.7-1.fc99 }\n    - { name: xcptest-unsigned, version: 1.0-1.fc99 }');
     expect(run(['lock', r]).code).toBe(0);
     const res = run(['--out', path.join(dir, 'out-unsigned'), 'fetch', r]);
-    expect(res.code).toBe(7);
+    expect(res).toExitWith(7);
     const err = json<{ error: { message: string } }>(res).error.message;
     expect(err).toContain('xcptest-unsigned 1.0-1.fc99 (Packages/xcptest-unsigned-1.0-1.fc99.noarch.rpm): not signed (archive upstream)');
   });
@@ -253,7 +253,7 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     const r = recipe('unreachable');
     writeFileSync(r, readFileSync(r, 'utf8').replace(nginx.url('upstream'), 'http://127.0.0.1:9/fedora'));
     const res = run(['lock', r]);
-    expect(res.code).toBe(5);
+    expect(res).toExitWith(5);
     expect(json<{ error: { message: string } }>(res).error.message).toMatch(/^cannot read the archives \(after retries\): .*127\.0\.0\.1/);
   });
 
@@ -262,7 +262,7 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     writeFileSync(r, readFileSync(r, 'utf8').replace('    - { name: xcptest-toolstack, version: "1:2.1.0-1.fc99" }', '    - { name: xcptest-xen-libs, version: 4.17.7-1.fc99 }'));
     expect(run(['lock', r]).code).toBe(0);
     const res = run(['--out', path.join(dir, 'out-no-shell'), 'repo', r]);
-    expect(res.code).toBe(6);
+    expect(res).toExitWith(6);
     const err = json<{ error: { message: string } }>(res).error.message;
     expect(err).toBe('the repository is not complete; not publishing it: xcp-host-1.0.0-1.noarch requires /bin/sh, which nothing in the repository provides');
     expect(readdirSync(path.join(dir, 'out-no-shell/xcp-test-fedora'))).not.toContain('repo');
@@ -279,7 +279,7 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     const locked = run(['lock', r]);
     expect(`${locked.code} ${locked.code ? locked.stdout : ''}`).toBe('0 ');
     const bad = run(['--out', path.join(dir, 'out-tarball'), 'build', r]);
-    expect(bad.code).toBe(5);
+    expect(bad).toExitWith(5);
     expect(json<{ error: { message: string } }>(bad).error.message).toMatch(/source xcp-host 1\.0\.0-1/);
     byUrl(sha256(tarball));
     const good = run(['--out', path.join(dir, 'out-tarball'), 'build', r]);
@@ -304,7 +304,7 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     };
     expect(byUrl(fpr(archive.key)).code).toBe(0);
     const wrong = byUrl(fpr(archive.otherKey));
-    expect(wrong.code).toBe(7);
+    expect(wrong).toExitWith(7);
     expect(json<{ error: { message: string } }>(wrong).error.message).toContain(`does not hold the key ${fpr(archive.otherKey)} the recipe pins`);
   });
 

@@ -22,3 +22,29 @@ describe('boot-test checks', () => {
     expect(results.find((r) => r.name === 'xl-list')).toMatchObject({ ok: false, detail: 'no result (the check did not run)' });
   });
 });
+
+describe('--reuse-install keys on content', () => {
+  test('a disk installed from one ISO is never reused for another of the same path, size and time', async () => {
+    const { mkdtempSync, writeFileSync, utimesSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { installKey, reusable } = await import('../../src/boottest/boot-test');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'xcpbuild-reuse-'));
+    try {
+      const iso = path.join(dir, 'x.iso');
+      writeFileSync(iso, 'A'.repeat(4096));
+      utimesSync(iso, 1e9, 1e9);
+      const installed = { ...(await installKey(iso, 'answers-1')), installSeconds: 100 };
+      expect(reusable(installed, await installKey(iso, 'answers-1'))).toBe(true);
+      writeFileSync(iso, 'B'.repeat(4096));
+      utimesSync(iso, 1e9, 1e9);
+      expect(reusable(installed, await installKey(iso, 'answers-1'))).toBe(false);
+      writeFileSync(iso, 'A'.repeat(4096));
+      expect(reusable(installed, await installKey(iso, 'answers-2'))).toBe(false);
+      // A record of an earlier xcpbuild (path, size and mtime) is never reused.
+      expect(reusable({ iso, isoSize: 4096, isoMtimeMs: 1e12, answers: 'answers-1' } as never, await installKey(iso, 'answers-1'))).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -12,6 +12,7 @@ import { materialiseLocked } from '../../cache/materialise';
 const installerFiles: [string, string, number][] = [
   ['xcp-install', 'usr/lib/xcp-installer/xcp-install', 0o755],
   ['answers.sh', 'usr/lib/xcp-installer/answers.sh', 0o755],
+  ['install-lib.sh', 'usr/lib/xcp-installer/install-lib.sh', 0o644],
   ['interactive.sh', 'usr/lib/xcp-installer/interactive.sh', 0o755],
   ['in-target', 'usr/lib/xcp-installer/in-target', 0o755],
   ['xcp-installer.service', 'etc/systemd/system/xcp-installer.service', 0o644],
