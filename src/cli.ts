@@ -67,6 +67,7 @@ program
     `
 Examples:
   xcpbuild validate xcp-bookworm         check a recipe; every error with file:line:col
+  xcpbuild migrate recipes/old.yaml      rewrite a recipe of an earlier format as the current one (comments kept)
   xcpbuild plan xcp-bookworm             show the stage graph, input hashes and what would run
   xcpbuild lock xcp-bookworm --update    re-resolve the closure; prints what was added, removed, upgraded
   xcpbuild repo xcp-bookworm             lock (if stale), fetch, build metapackages, publish the signed repo

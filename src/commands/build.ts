@@ -4,7 +4,7 @@ import { LoadedRecipe } from '../recipe/load';
 import { loadRecipe } from '../family/recipe';
 import { BuildOptions, StageId } from '../plan/types';
 import { createContext } from '../plan/context';
-import { execute, planStages, stagesThatRun, RendererChoice, PlannedStage } from '../plan/engine';
+import { execute, planStages, stagesThatRun, RendererChoice, PlannedStage } from '../engine/run';
 import { stageGraph } from '../stages/registry';
 import { ensureWritableDir, sweepStaging } from '../util/fsutil';
 import { FileLock } from '../util/flock';

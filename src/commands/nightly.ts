@@ -7,7 +7,7 @@ import { LoadedRecipe } from '../recipe/load';
 import { loadRecipe } from '../family/recipe';
 import { readLock } from '../lock/file';
 import { createContext } from '../plan/context';
-import { execute, StageResult } from '../plan/engine';
+import { execute, StageResult } from '../engine/run';
 import { OwnedContext } from '../plan/context';
 import { stageGraph } from '../stages/registry';
 import { BuildLog } from '../util/log';

@@ -4,6 +4,39 @@ import { BuildContext } from '../plan/types';
 import { Lock } from '../lock/file';
 import { XcpError } from '../errors';
 import { MetapackageSpec, metapackageSpecs } from './metapackages';
+import { Recipe } from '../recipe/schema';
+import { ContentStore } from '../cache/store';
+import { SigningKey } from '../signing/gpg';
+import { BuildLog } from '../util/log';
+import { TemplateGrant } from '../util/templates';
+import { PackageFormat } from './types';
+
+/** What every repository format publishes from: the lock, the store, the key, the build's time, log and notes. */
+export interface RepositoryInput {
+  recipe: Recipe;
+  lock: Lock;
+  store: ContentStore;
+  key: SigningKey;
+  epoch: number;
+  log: BuildLog;
+  progress: (text: string) => void;
+  notes: string[];
+  templates: TemplateGrant;
+}
+
+export async function repositoryInput(ctx: BuildContext, templates: TemplateGrant): Promise<RepositoryInput> {
+  return {
+    recipe: ctx.loaded.recipe,
+    lock: lockOf(ctx),
+    store: await ctx.store(),
+    key: await ctx.signingKey(),
+    epoch: ctx.sourceDateEpoch(),
+    log: ctx.log,
+    progress: (t) => ctx.progress(t),
+    notes: ctx.notes,
+    templates,
+  };
+}
 
 /** The package files this recipe built (build and meta stages) with extension `ext`, sorted. */
 export async function builtPackages(ctx: BuildContext, ext: string): Promise<string[]> {
@@ -30,4 +63,12 @@ export async function buildEachMetapackage(ctx: BuildContext, outDir: string, bu
     await build(spec, work);
   }
   await fs.rm(work, { recursive: true, force: true });
+}
+
+/** The metapackages part of a format: each of the recipe's metapackages built by `buildOne`. */
+export function metapackagesPart(
+  part: Omit<PackageFormat['metapackages'], 'build'>,
+  buildOne: (ctx: BuildContext, spec: MetapackageSpec, outDir: string, workDir: string, templates: TemplateGrant) => Promise<unknown>,
+): PackageFormat['metapackages'] {
+  return { ...part, build: (ctx, outDir, templates) => buildEachMetapackage(ctx, outDir, (spec, work) => buildOne(ctx, spec, outDir, work, templates)) };
 }

@@ -36,10 +36,7 @@ async function prepareSources(ctx: BuildContext, scratch: string): Promise<Prepa
   return prepared;
 }
 
-/**
- * build: the recipe's source packages (sources:), each built from its packaging
- * description as the family's package format, offline: tarballs come from the cache.
- */
+/** build: each of the recipe's sources: as the family's package format, offline (tarballs come from the cache). */
 export const buildStage: DirectoryStage = {
   kind: 'directory',
   id: 'build',

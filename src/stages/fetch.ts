@@ -6,7 +6,7 @@ import { familyOf } from '../family/registry';
 import { downloadAll, downloadOptionsFromEnv, DownloadItem } from '../cache/download';
 import { XcpError } from '../errors';
 import { requireLock } from './common';
-import { closureDigest } from '../plan/reads';
+import { closureDigest } from '../engine/reads';
 import { writeFileAtomic } from '../util/fsutil';
 import { ownDirectory } from '../util/nofollow';
 import { readStamp } from '../plan/stamp';

@@ -1,4 +1,4 @@
-import { StageGraph } from '../plan/graph';
+import { StageGraph } from '../engine/graph';
 import { lockStage } from './lock';
 import { fetchStage } from './fetch';
 import { buildStage } from './build';

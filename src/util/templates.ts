@@ -73,13 +73,10 @@ hb.registerHelper('line', (v: unknown) => {
   return s;
 });
 
-const compiled = new Map<string, HandlebarsTemplateDelegate>();
-
+/**
+ * Renders a template file. It is read (and compiled) on every call, never cached across
+ * stages: each stage's reads are its own, which is what its declared inputs promise.
+ */
 export async function render(file: string, data: object): Promise<string> {
-  let tpl = compiled.get(file);
-  if (!tpl) {
-    tpl = hb.compile(await fs.readFile(file, 'utf8'), { noEscape: true, strict: true });
-    compiled.set(file, tpl);
-  }
-  return tpl(data);
+  return hb.compile(await fs.readFile(file, 'utf8'), { noEscape: true, strict: true })(data);
 }

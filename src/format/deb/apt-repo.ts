@@ -5,12 +5,11 @@ import { Recipe } from '../../recipe/schema';
 import { Lock } from '../../lock/file';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
-import { render, TemplateGrant } from '../../util/templates';
-import { ContentStore } from '../../cache/store';
-import { SigningKey } from '../../signing/gpg';
+import { render } from '../../util/templates';
 import { XcpError } from '../../errors';
 import { confine } from '../../util/fsutil';
 import { materialiseLocked } from '../../cache/materialise';
+import { RepositoryInput } from '../common';
 import { deb822Value } from '../../util/text';
 import { parseDeb822 } from './deb822';
 import { sha256File } from '../../util/hash';
@@ -32,17 +31,8 @@ export function metaPoolPath(component: string, name: string, file: string): str
   return `pool/${component}/${initial}/${name}/${file}`;
 }
 
-export interface PublishInput {
-  recipe: Recipe;
-  lock: Lock;
-  store: ContentStore;
+export interface PublishInput extends RepositoryInput {
   metaDebs: string[];
-  key: SigningKey;
-  epoch: number;
-  log: BuildLog;
-  progress: (text: string) => void;
-  notes: string[];
-  templates: TemplateGrant;
 }
 
 /**

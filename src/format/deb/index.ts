@@ -1,5 +1,5 @@
 import { PackageFormat } from '../types';
-import { lockOf, builtPackages, buildEachMetapackage } from '../common';
+import { lockOf, builtPackages, metapackagesPart, repositoryInput } from '../common';
 import { buildDebPackage } from './source-package';
 import { buildMetapackage } from './metapackage';
 import { publishAptRepo, checkAptRepo, auditAptRepo, listAptRepo } from './apt-repo';
@@ -20,32 +20,16 @@ export const debFormat: PackageFormat = {
       return buildDebPackage(builder, job.desc, job.tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), job.outDir, job.workDir, templates);
     },
   },
-  metapackages: {
-    module: 'format/deb/metapackage',
-    templates: ['templates/deb/metapackage'],
-    recipe: ['name', 'version', 'target'],
-    build(ctx, outDir, templates) {
-      return buildEachMetapackage(ctx, outDir, (spec, work) => buildMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work, templates));
-    },
-  },
+  metapackages: metapackagesPart({ module: 'format/deb/metapackage', templates: ['templates/deb/metapackage'], recipe: ['name', 'version', 'target'] }, (ctx, spec, outDir, work, t) =>
+    buildMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work, t),
+  ),
   repository: {
     module: 'format/deb/apt-repo',
     templates: ['templates/apt'],
     recipe: ['name', 'sources'],
     files: ['signing key'],
     async publish(ctx, outDir, templates) {
-      await publishAptRepo(outDir, {
-        recipe: ctx.loaded.recipe,
-        lock: lockOf(ctx),
-        store: await ctx.store(),
-        metaDebs: await builtPackages(ctx, '.deb'),
-        key: await ctx.signingKey(),
-        epoch: ctx.sourceDateEpoch(),
-        log: ctx.log,
-        progress: (t) => ctx.progress(t),
-        notes: ctx.notes,
-        templates,
-      });
+      await publishAptRepo(outDir, { ...(await repositoryInput(ctx, templates)), metaDebs: await builtPackages(ctx, '.deb') });
     },
     async check(ctx, dir) {
       ctx.progress('checking the repository before publishing it');

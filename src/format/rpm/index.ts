@@ -1,5 +1,5 @@
 import { PackageFormat } from '../types';
-import { lockOf, builtPackages, buildEachMetapackage } from '../common';
+import { lockOf, builtPackages, metapackagesPart, repositoryInput } from '../common';
 import { buildRpmPackage } from './source-package';
 import { buildRpmMetapackage } from './metapackage';
 import { publishYumRepo, checkYumRepo, auditYumRepo } from './yum-repo';
@@ -22,14 +22,10 @@ export const rpmFormat: PackageFormat = {
       return buildRpmPackage(builder, job.desc, job.tree, ctx.loaded.recipe, ctx.sourceDateEpoch(), job.outDir, job.workDir, templates);
     },
   },
-  metapackages: {
-    module: 'format/rpm/metapackage',
-    templates: ['templates/rpm/metapackage', 'templates/rpm/license'],
-    recipe: ['name', 'version', 'repository'],
-    build(ctx, outDir, templates) {
-      return buildEachMetapackage(ctx, outDir, (spec, work) => buildRpmMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work, templates));
-    },
-  },
+  metapackages: metapackagesPart(
+    { module: 'format/rpm/metapackage', templates: ['templates/rpm/metapackage', 'templates/rpm/license'], recipe: ['name', 'version', 'repository'] },
+    (ctx, spec, outDir, work, t) => buildRpmMetapackage(ctx.log, spec, ctx.loaded.recipe, ctx.sourceDateEpoch(), outDir, work, t),
+  ),
   repository: {
     module: 'format/rpm/yum-repo',
     templates: ['templates/yum'],
@@ -37,20 +33,10 @@ export const rpmFormat: PackageFormat = {
     recipe: ['name', 'archives', 'metapackages'],
     files: ['signing key'],
     async publish(ctx, outDir, templates) {
-      const recipe = ctx.loaded.recipe;
-      await publishYumRepo(outDir, {
-        recipe,
-        lock: lockOf(ctx),
-        store: await ctx.store(),
-        metaRpms: await builtPackages(ctx, '.rpm'),
-        archiveKeys: new Map(await Promise.all(recipe.archives.map(async (a): Promise<[string, string]> => [a.name, await archiveKeyFile(ctx.loaded, a, ctx.options.cacheDir, ctx.log, !ctx.options.offline)]))),
-        key: await ctx.signingKey(),
-        epoch: ctx.sourceDateEpoch(),
-        log: ctx.log,
-        progress: (t) => ctx.progress(t),
-        notes: ctx.notes,
-        templates,
-      });
+      const archiveKeys = await Promise.all(
+        ctx.loaded.recipe.archives.map(async (a): Promise<[string, string]> => [a.name, await archiveKeyFile(ctx.loaded, a, ctx.options.cacheDir, ctx.log, !ctx.options.offline)]),
+      );
+      await publishYumRepo(outDir, { ...(await repositoryInput(ctx, templates)), metaRpms: await builtPackages(ctx, '.rpm'), archiveKeys: new Map(archiveKeys) });
     },
     async check(ctx, dir) {
       ctx.progress('checking the repository before publishing it (dnf, rpmkeys)');

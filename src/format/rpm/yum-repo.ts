@@ -4,12 +4,11 @@ import { Recipe } from '../../recipe/schema';
 import { Lock } from '../../lock/file';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
-import { render, TemplateGrant } from '../../util/templates';
-import { ContentStore } from '../../cache/store';
-import { SigningKey } from '../../signing/gpg';
+import { render } from '../../util/templates';
 import { XcpError } from '../../errors';
 import { confine } from '../../util/fsutil';
 import { materialiseLocked } from '../../cache/materialise';
+import { RepositoryInput } from '../common';
 import { sha256File } from '../../util/hash';
 import { armoredKey, checkRpmSignatures } from './rpmkeys';
 import { listYumRepo, evrOf, RpmEntry } from './dnf';
@@ -30,19 +29,10 @@ export function packagePath(file: string): string {
   return `Packages/${file[0].toLowerCase()}/${file}`;
 }
 
-export interface YumPublishInput {
-  recipe: Recipe;
-  lock: Lock;
-  store: ContentStore;
+export interface YumPublishInput extends RepositoryInput {
   metaRpms: string[];
   /** Archive name → its keyring file. */
   archiveKeys: Map<string, string>;
-  key: SigningKey;
-  epoch: number;
-  log: BuildLog;
-  progress: (text: string) => void;
-  notes: string[];
-  templates: TemplateGrant;
 }
 
 /**

@@ -1,11 +1,11 @@
 import { Listr } from 'listr2';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { BuildContext, PendingInput, StageDecision, StageDefinition, StageId, Inputs, StageRun, DirectoryStage, PublishingStage } from './types';
+import { BuildContext, PendingInput, StageDecision, StageDefinition, StageId, Inputs, StageRun, DirectoryStage, PublishingStage } from '../plan/types';
 import { StageGraph } from './graph';
 import { inputsOf, resolveReads } from './reads';
-import { decide, inputHash } from './decide';
-import { readStamp, writeStamp, damageOf } from './stamp';
+import { decide, inputHash } from '../plan/decide';
+import { readStamp, writeStamp, damageOf } from '../plan/stamp';
 import { makeStagingDir, publishDir } from '../util/fsutil';
 import { TemplateGrant } from '../util/templates';
 

@@ -1,4 +1,4 @@
-import { BuildContext, Inputs, LockRead, Part, RecipeRead, StageDefinition } from './types';
+import { BuildContext, Inputs, LockRead, Part, RecipeRead, StageDefinition } from '../plan/types';
 import { StageGraph } from './graph';
 import { fileInputs } from './file-inputs';
 import { partOf } from '../family/registry';

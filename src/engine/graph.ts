@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { BuildContext, StageDefinition, StageId, PendingInput } from './types';
+import { BuildContext, StageDefinition, StageId, PendingInput } from '../plan/types';
 import { Recipe } from '../recipe/schema';
 import { familyOf } from '../family/registry';
-import { readStamp } from './stamp';
+import { readStamp } from '../plan/stamp';
 import { XcpError } from '../errors';
 
 /** Why a recipe has no such stage: its family has none (a usage error), or the recipe does not call for it. */

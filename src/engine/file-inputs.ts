@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { BuildContext, FileRead } from './types';
+import { BuildContext, FileRead } from '../plan/types';
 import { hashValue, hashTree, sha256, sha256File } from '../util/hash';
 import { exists } from '../util/fsutil';
 import { sourceTreePath, keyringPath, allArchives } from '../recipe/load';
