@@ -60,7 +60,7 @@ describe('bad input gets a clear error and a meaningful exit code', () => {
     const out = json<{ ok: boolean; error: { kind: string; details: string[] } }>(res);
     expect(out.ok).toBe(false);
     expect(out.error.kind).toBe('invalidInput');
-    expect(out.error.details[0]).toMatch(/jsonerr\.yaml:\d+:13: apiVersion: expected the recipe format version: xcpbuild\/v1, found number 2$/);
+    expect(out.error.details[0]).toMatch(/jsonerr\.yaml:\d+:13: apiVersion: expected the recipe format version: xcpbuild\/v2 \(recipes of earlier versions are read too; xcpbuild migrate rewrites them\), found number 2$/);
   });
 
   test('a pinned version the archive does not have lists the versions it has', () => {
