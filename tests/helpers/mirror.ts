@@ -1,4 +1,4 @@
-import { mkdirSync, linkSync, existsSync, readFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, copyFileSync, existsSync, readFileSync, chmodSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { xcpbuild, projectRoot } from './cli';
 import { startNginx, Nginx } from './nginx';
@@ -38,9 +38,14 @@ export async function startMirror(): Promise<Mirror> {
     const dest = path.join(dir, p.archive, p.filename);
     if (existsSync(dest)) continue;
     mkdirSync(path.dirname(dest), { recursive: true });
-    linkSync(path.join(cache, 'sha256', p.sha256.slice(0, 2), p.sha256), dest);
+    // A copy, never a hard link: the store refuses entries with more than one link (they could be changed from outside).
+    copyFileSync(path.join(cache, 'sha256', p.sha256.slice(0, 2), p.sha256), dest);
   }
   const archives = [...new Set(lock.packages.map((p) => p.archive))];
   const nginx = await startNginx(Object.fromEntries(archives.map((a) => [a, path.join(dir, a)])));
-  return { args: archives.flatMap((a) => ['--mirror', `${a}=${nginx.url(a)}`]), nginx, dir, stop: () => nginx.stop() };
+  const stop = async () => {
+    await nginx.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { args: archives.flatMap((a) => ['--mirror', `${a}=${nginx.url(a)}`]), nginx, dir, stop };
 }

@@ -41,13 +41,15 @@ function copyProject(dest: string): void {
   symlinkSync(path.join(projectRoot, 'node_modules'), path.join(dest, 'node_modules'));
 }
 
-/** A private cache holding the shared cache's downloads (hard links where possible), and no cached trees. */
+/**
+ * A private cache holding copies of the shared cache's downloads, and no cached trees.
+ * Copies (times kept), never hard links: the store takes an entry with two links for
+ * one that could be changed from outside, and fetches it again.
+ */
 function seedCache(dest: string): void {
   const shared = process.env.XCPBUILD_CACHE ?? path.join(os.homedir(), '.cache/xcpbuild');
   mkdirSync(dest);
-  if (!existsSync(path.join(shared, 'sha256'))) return;
-  const linked = spawnSync('cp', ['-al', path.join(shared, 'sha256'), dest]);
-  if (linked.status !== 0) sh('cp', ['-a', path.join(shared, 'sha256'), dest]);
+  if (existsSync(path.join(shared, 'sha256'))) sh('cp', ['-a', '--reflink=auto', path.join(shared, 'sha256'), dest]);
 }
 
 const traceEnv = { ...process.env, UV_USE_IO_URING: '0' };
