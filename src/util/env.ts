@@ -1,6 +1,6 @@
 import path from 'node:path';
 import os from 'node:os';
-import { statSync } from 'node:fs';
+import { statSync, readFileSync, openSync, readSync, writeSync, closeSync } from 'node:fs';
 import { XcpError, describeSystemError } from '../errors';
 import { hasControlChars, printable } from './text';
 import { APT_SAFE_PATH } from './apt-path';
@@ -29,6 +29,40 @@ function takeSecrets(): void {
     if (value === undefined) continue;
     secrets.set(name, value);
     delete process.env[name];
+    scrubInitialEnvironment(name);
+  }
+}
+
+/**
+ * Overwrites NAME's value in the environment block the kernel shows as
+ * /proc/<pid>/environ. Deleting it from process.env only unlinks it: the bytes stay in
+ * that block, and every child is a copy of this process until it execs, so for that
+ * moment its environ showed the secret too.
+ */
+function scrubInitialEnvironment(name: string): void {
+  let fd: number | undefined;
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // env_start and env_end are fields 50 and 51 of stat (the list after the name starts at field 3).
+    const start = Number(fields[50 - 3]);
+    const end = Number(fields[51 - 3]);
+    if (!(start > 0 && end > start && end - start < 16 * 1024 * 1024)) return;
+    fd = openSync('/proc/self/mem', 'r+');
+    const block = Buffer.alloc(end - start);
+    readSync(fd, block, 0, block.length, start);
+    const prefix = Buffer.from(`${name}=`);
+    for (let at = block.indexOf(prefix); at >= 0; at = block.indexOf(prefix, at + 1)) {
+      if (at > 0 && block[at - 1] !== 0) continue;
+      const valueStart = at + prefix.length;
+      const valueEnd = block.indexOf(0, valueStart);
+      const length = (valueEnd < 0 ? block.length : valueEnd) - valueStart;
+      if (length > 0) writeSync(fd, Buffer.alloc(length, 'x'), 0, length, start + valueStart);
+    }
+  } catch {
+    // No /proc (or no write to it): the variable is still out of process.env and of every child's own environment.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
