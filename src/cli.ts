@@ -14,7 +14,7 @@ import { migrateCommand } from './commands/migrate';
 import { CURRENT_API } from './recipe/versions';
 import { loadRecipe } from './family/recipe';
 import { stageGraph } from './stages/registry';
-import { StageDefinition } from './plan/types';
+import { StageDefinition, VerbOption, BuildOptions } from './plan/types';
 import { recipeJsonSchema } from './recipe/schema';
 import { defaultCacheDir } from './cache/store';
 import { defaultKeyDir } from './signing/gpg';
@@ -118,7 +118,7 @@ const plan = program
 const stageOptions = stageGraph.stages.flatMap((s) => s.options ?? []);
 for (const o of stageOptions) plan.option(o.flags, o.description);
 plan.action(async (recipeArg: string, opts: Record<string, unknown> & { target: string }) => {
-  const extra = Object.assign({}, ...stageOptions.map((o) => o.apply(opts[optionKey(o.flags)])));
+  const extra = buildOptionsOf(stageOptions, opts);
   await printPlan(session, await loadRecipe(recipeArg), opts.target, extra);
 });
 
@@ -233,9 +233,14 @@ function addStageVerb(stage: StageDefinition): void {
   const cmd = program.command(stage.id).argument('<recipe>', 'recipe path or name').option('--dry-run', 'show the plan instead of running it', false);
   for (const o of stage.options ?? []) cmd.option(o.flags, o.description);
   cmd.description(stage.summary).action(async (recipeArg: string, opts: Record<string, unknown>) => {
-    const extra = Object.assign({}, ...(stage.options ?? []).map((o) => o.apply(opts[optionKey(o.flags)])));
+    const extra = buildOptionsOf(stage.options ?? [], opts);
     await runStages(session, recipeArg, stage.id, stage.id, extra, !!opts.dryRun);
   });
+}
+
+/** The build options a command line's stage options ask for. */
+function buildOptionsOf(options: VerbOption[], opts: Record<string, unknown>): Partial<BuildOptions> {
+  return Object.assign({}, ...options.map((o) => o.apply(opts[optionKey(o.flags)])));
 }
 
 /** Commander's key for an option: --base-iso <file> → baseIso. */

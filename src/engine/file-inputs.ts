@@ -1,10 +1,10 @@
 import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { BuildContext, FileRead } from '../plan/types';
 import { hashValue, hashTree, sha256, sha256File } from '../util/hash';
 import { exists } from '../util/fsutil';
 import { sourceTreePath, keyringPath, allArchives } from '../recipe/load';
 import { XcpError } from '../errors';
+import { baseIsoPath } from '../plan/base-iso';
 
 /**
  * The digest of each file input a stage may declare; undefined leaves the input out
@@ -26,10 +26,7 @@ export const fileInputs: Record<FileRead, (ctx: BuildContext) => Promise<string 
     return urls.length ? hashValue(urls) : undefined;
   },
   async 'base ISO'(ctx) {
-    if (!ctx.options.baseIso) {
-      throw new XcpError(`the ${ctx.loaded.recipe.target.family} family's ISO is a vendor boot ISO remastered with the recipe's kickstart: give it with --base-iso <boot.iso>`, 'usage');
-    }
-    const base = path.resolve(ctx.options.baseIso);
+    const base = baseIsoPath(ctx);
     const st = await fs.stat(base).catch(() => undefined);
     if (!st?.isFile()) throw new XcpError(`--base-iso: ${base} is not a readable file`, 'usage');
     return sha256File(base);

@@ -10,7 +10,7 @@ import { fedoraRecipeIssues } from './recipe';
 import { cleanBuildRoot, withBuildRootArchives } from '../../build-root';
 import { remasterIso } from '../../iso/remaster';
 import { scratchDir } from '../../util/scratch';
-import { XcpError } from '../../errors';
+import { baseIsoPath } from '../../plan/base-iso';
 
 const REMASTERED = "its ISO is a vendor boot ISO remastered with the recipe's kickstart (xcpbuild iso --base-iso)";
 
@@ -32,21 +32,13 @@ export const fedora: DistroFamily = {
       templates: ['kickstart'],
       recipe: ['iso', 'name', 'version', 'target', 'repository', 'metapackages'],
       files: ['base ISO'],
-      build: (ctx, staging, run) => remasterIso(ctx, staging, { iso: baseIsoOf(ctx), repoDir: run.upstreamDir('repo'), kickstartDir: run.templates.dir('kickstart') }),
+      build: (ctx, staging, run) => remasterIso(ctx, staging, { iso: baseIsoPath(ctx), repoDir: run.upstreamDir('repo'), kickstartDir: run.templates.dir('kickstart') }),
     },
   },
   omits: { image: REMASTERED, installer: REMASTERED },
   checkRecipe: fedoraRecipeIssues,
   checkFetched,
 };
-
-/** The vendor boot ISO given with --base-iso. */
-export function baseIsoOf(ctx: BuildContext): string {
-  if (!ctx.options.baseIso) {
-    throw new XcpError(`the ${ctx.loaded.recipe.target.family} family's ISO is a vendor boot ISO remastered with the recipe's kickstart: give it with --base-iso <boot.iso>`, 'usage');
-  }
-  return path.resolve(ctx.options.baseIso);
-}
 
 /** Every fetched RPM must carry a valid signature by its archive's key. */
 async function checkFetched(ctx: BuildContext, files: { path: string; label: string; archive: string }[]): Promise<string[]> {
