@@ -11,7 +11,7 @@ TEST_OUT ?= .test-out
 SYSTEM_PACKAGES = apt-utils dpkg-dev gnupg gpgv xz-utils mmdebstrap debian-archive-keyring \
 	lintian nginx-light ca-certificates xorriso mtools dosfstools squashfs-tools attr grub-common \
 	qemu-system-x86 qemu-utils ovmf util-linux fdisk \
-	rpm createrepo-c dnf python3-dnf rpmlint bats strace
+	rpm createrepo-c dnf python3-dnf rpmlint bats strace faketime piuparts
 # Only for `make repro`: what compares two builds.
 REPRO_PACKAGES = diffoscope-minimal faketime
 

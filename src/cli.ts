@@ -159,7 +159,8 @@ program
   .argument('<recipe>', 'recipe path or name')
   .requiredOption('--publish <dir>', 'where releases go: <dir>/<recipe>/<version>/ and <dir>/<recipe>/latest')
   .option('--keep <n>', 'how many releases to keep (older ones are removed after latest moved)', '7')
-  .option('--skip-boot-test', 'publish without the boot test gate (release.json says it was skipped)', false)
+  .option('--skip-boot-test', 'publish without the boot test gate (release.json says it was skipped; no channel is updated)', false)
+  .option('--channel <name>', 'the channel every passing nightly is published to (<publish>/<recipe>/channels/<name>/)', 'nightly')
   .description(
     're-resolve the lock against today\'s archives, stamp <version>+nightly.YYYYMMDD (.N for later runs that day), build the repository ' +
       'and ISO, boot-test the ISO as a gate, then publish the release (ISO, signed repository, lock, SPDX SBOM, CHANGES.md, signed ' +
@@ -174,6 +175,30 @@ program
   .option('--keyring <file>', 'the OpenPGP keyring (binary) the checksums must be signed by (default: the key the release carries)')
   .description('check a release: the signatures of SHA256SUMS and SHA512SUMS, every checksum, and that the SBOM matches the repository\'s indexes')
   .action(async (dir: string, opts: { keyring?: string }) => verifyReleaseCommand(session, dir, opts));
+
+program
+  .command('promote')
+  .argument('<release>', 'a published release (<publish>/<recipe>/<version> or …/latest)')
+  .requiredOption('--channel <name>', 'the channel to publish it to, e.g. stable (<publish>/<recipe>/channels/<name>/)')
+  .option('--keep <n>', 'how many publications the channel keeps indexes and packages of (at least 2)', '5')
+  .description(
+    'publish an existing release to an update channel without rebuilding (its packages byte-identical): only if verify-release passes, ' +
+      'its boot-test gate passed and the signing key is the one it is signed by; the pool first, then the indexes by hash, InRelease last',
+  )
+  .action(async (dir: string, opts) => (await import('./commands/channel')).promoteCommand(session, dir, opts));
+
+const channel = program.command('channel').description('update channels: the moving, signed repositories installed hosts follow');
+channel
+  .command('refresh')
+  .argument('<dir>', 'a channel directory (<publish>/<recipe>/channels/<name>)')
+  .option('--valid-days <n>', "how long the new signature stays valid (default: the channel's own, from the recipe)")
+  .description("re-sign the channel's Release with a new Date and Valid-Until and nothing else changed: what an operator's daily timer runs")
+  .action(async (dir: string, opts: { validDays?: string }) => (await import('./commands/channel')).channelRefreshCommand(session, dir, opts));
+channel
+  .command('show')
+  .argument('<dir>', 'a channel directory (<publish>/<recipe>/channels/<name>)')
+  .description('what the channel serves, its signing date and Valid-Until, and the publications it retains')
+  .action(async (dir: string) => (await import('./commands/channel')).channelShowCommand(session, dir));
 
 const preseed = program.command('preseed').description('answer files of the appliance installer');
 preseed

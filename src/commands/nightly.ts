@@ -28,12 +28,15 @@ import { ReleaseDir } from '../nightly/publish';
 import { computeChanges, Changes } from '../nightly/changes';
 import { assembleRelease, ReleaseRecord } from '../nightly/release';
 import { toolVersion } from '../version';
+import { publishToChannel } from '../channel/promote';
+import { checkChannelName } from '../channel/channel';
 
 export interface NightlyOpts {
   publish: string;
   keep: string;
   firmware: string;
   skipBootTest: boolean;
+  channel: string;
   installTimeout: string;
   bootTimeout: string;
 }
@@ -91,6 +94,7 @@ function gateSettings(opts: NightlyOpts): GateSettings {
 export async function nightlyCommand(session: Session, recipeArg: string, opts: NightlyOpts): Promise<void> {
   const started = Date.now();
   const settings = gateSettings(opts);
+  checkChannelName(opts.channel);
   const run = await startNightly(session, await loadRecipe(recipeArg), opts.publish);
   const steps = new Steps();
   const releases = await steps.run('hold the publish directory', () => holdPublishDir(run));
@@ -104,6 +108,7 @@ export async function nightlyCommand(session: Session, recipeArg: string, opts: 
     const gate = await steps.run('boot test', () => bootTestGate(run, ctx, settings, opts.skipBootTest));
     const changes = await steps.run('compare with the previous release', () => changesSince(run, ctx, version, previousVersion));
     const published = await steps.run('publish', () => publish(run, ctx, releases, { version, changes, gate, key, keep: settings.keep }));
+    published.channel = await steps.run('update the channel', () => updateChannel(run, published, opts.channel, key));
     report(run, { version, previousVersion, published, gate, stages, steps, started });
   } finally {
     await ctx.dispose();
@@ -213,7 +218,22 @@ async function publish(run: NightlyRun, ctx: OwnedContext, releases: ReleaseDir,
   return { dir, record, pruned, files: await sizes(dir) };
 }
 
+/** A passing nightly goes to its channel; one whose gate was skipped does not. */
+async function updateChannel(run: NightlyRun, published: Published, channel: string, key: SigningKey): Promise<Published['channel']> {
+  const gate = published.record.bootTest.gate;
+  if (gate !== 'passed' && gate !== 'no-iso') {
+    run.say(`channel ${channel} not updated: the boot test was ${gate}`);
+    return undefined;
+  }
+  const done = await publishToChannel(published.dir, published.record, { channel, keep: CHANNEL_KEEP, key, log: run.log, progress: run.say });
+  return { name: channel, root: path.join(run.publishRoot, 'channels', channel), validUntil: done.state?.validUntil };
+}
+
+/** How many publications a nightly's channel retains indexes and packages of. */
+const CHANNEL_KEEP = 5;
+
 interface Published {
+  channel?: { name: string; root: string; validUntil?: string };
   dir: string;
   record: ReleaseRecord;
   pruned: string[];
@@ -253,6 +273,7 @@ function report(run: NightlyRun, o: Outcome): void {
     changes: record.changes,
     bootTest: { ...o.gate.record, reports: o.gate.reports },
     pruned,
+    channel: o.published.channel,
     steps: o.steps.done,
     seconds: { build: o.steps.seconds('prepare the build', 'build'), bootTest: o.steps.seconds('boot test'), publish: o.steps.seconds('compare with the previous release', 'publish'), total },
     stages: o.stages.map((s) => ({ id: s.id, status: s.status })),
@@ -262,5 +283,6 @@ function report(run: NightlyRun, o: Outcome): void {
   console.log(`nightly ${summary.recipe} ${o.version}: ${displayPath(dir)} (${total.toFixed(0)}s)`);
   console.log(`  changes since ${o.previousVersion ?? '(none)'}: ${record.changes.added} added, ${record.changes.removed} removed, ${record.changes.changed} changed${record.changes.cves.length ? `; CVEs: ${record.changes.cves.join(', ')}` : ''}`);
   console.log(`  boot test: ${o.gate.record.gate}${o.gate.record.firmwares.length ? ` (${o.gate.record.firmwares.join(', ')})` : ''}; latest → ${o.version}`);
+  if (o.published.channel) console.log(`  channel ${o.published.channel.name}: ${displayPath(o.published.channel.root)} (valid until ${o.published.channel.validUntil})`);
   console.log(`log: ${displayPath(run.log.file!)}`);
 }

@@ -1,6 +1,7 @@
 import { Recipe } from '../recipe/schema';
 import { Part, PartRole } from '../plan/types';
 import { DistroFamily } from './types';
+import { PackageFormat } from '../format/types';
 import { debian } from './debian';
 import { fedora } from './fedora';
 
@@ -9,6 +10,11 @@ export const families: Record<Recipe['target']['family'], DistroFamily> = { debi
 
 export function familyOf(recipe: Recipe): DistroFamily {
   return families[recipe.target.family];
+}
+
+/** The package format with this id, whichever family uses it. */
+export function formatById(id: string): PackageFormat | undefined {
+  return Object.values(families).find((f) => f.format.id === id)?.format;
 }
 
 /** The part of the recipe's family that fills a role a stage names in its reads, if the family has one. */

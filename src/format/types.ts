@@ -4,6 +4,7 @@ import { Recipe } from '../recipe/schema';
 import { BuildLog } from '../util/log';
 import { TemplateGrant } from '../util/templates';
 import { MappedLicense } from '../license/spdx-map';
+import { ChannelJob, ChannelRefreshJob, ChannelIndexState } from './channel-files';
 
 /**
  * A package format: how packages are built and published (deb: dpkg-deb and an apt
@@ -21,6 +22,7 @@ export interface PackageFormat {
     build(ctx: BuildContext, outDir: string, templates: TemplateGrant): Promise<void>;
   };
   repository: RepositoryPart;
+  channel: ChannelPart;
   /** The package URL (purl) of a package of `recipe`'s distribution, or of the recipe's own (`ownNamespace`). */
   purl(recipe: Recipe, p: { name: string; version: string; architecture: string }, ownNamespace?: string): string;
   /** The changelog entries of a package file newer than `since`, newest first; undefined if it carries none. */
@@ -58,6 +60,18 @@ export interface RepositoryPart extends Part {
   index(recipe: Recipe): string;
   /** Every package a published repository lists (from its indexes, not its files). */
   list(recipe: Recipe, dir: string, log: BuildLog): Promise<RepositoryEntry[]>;
+}
+
+/** Update channels: a moving, signed repository a host follows, fed from published releases. */
+export interface ChannelPart {
+  /** Publishes a release's repository to the channel, atomically for a following client; returns the files (relative to the root) it needs. */
+  publish(job: ChannelJob): Promise<string[]>;
+  /** Re-signs the channel's top index with a new date and expiry, changing nothing else; absent where the format has no expiry (dnf). */
+  refresh?(job: ChannelRefreshJob): Promise<void>;
+  /** The channel's signed top index's date and expiry, or undefined if nothing was published. */
+  state(root: string, channel: string): Promise<ChannelIndexState | undefined>;
+  /** What a client cannot be protected from with this format, for the command's output. */
+  limits?: string;
 }
 
 /** Where package build tools run: the family decides (a clean root made from the lock, or the host). */

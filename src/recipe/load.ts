@@ -123,6 +123,9 @@ function checkReferences(recipe: Recipe, doc: Document, lc: LineCounter, familyC
     if (!src.path === !src.url) issues.push(issueAt(doc, lc, ['sources', name], 'expected exactly one of path: (a tree in the project) or url: (a tarball)'));
     if (!!src.url !== !!src.sha256 || !!src.url !== !!src.size) issues.push(issueAt(doc, lc, ['sources', name], 'a tarball source needs url:, sha256: and size:'));
   }
+  if (recipe.repository.channel && !recipe.repository.channelsUrl) {
+    issues.push(issueAt(doc, lc, ['repository', 'channel'], 'a channel needs repository.channelsUrl: the URL where <publish>/<name>/channels/ is served, which hosts update from'));
+  }
   if (recipe.installer && !recipe.iso) issues.push(issueAt(doc, lc, ['installer'], 'an installer: section needs an iso: section (the installer is only used on the ISO)'));
   issues.push(...checkArchives(recipe, doc, lc));
   issues.push(...familyCheck(recipe, { doc, lc, issueAt: (segs, message) => issueAt(doc, lc, segs, message) }));

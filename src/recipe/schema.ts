@@ -79,6 +79,10 @@ export const Source = Type.Object(
   { additionalProperties: false, description: 'a package xcpbuild builds from source as .deb and .rpm: a tree in the project (path) or a tarball (url and sha256), holding <name>.pkg.yaml' },
 );
 
+/** Channel names: one path segment, also an apt Suite. */
+export const CHANNEL_PATTERN = '^[a-z][a-z0-9-]*$';
+const ChannelName = (description: string) => Type.String({ minLength: 1, maxLength: 40, pattern: CHANNEL_PATTERN, description });
+
 export const Repository = Type.Object(
   {
     origin: Line('the Origin field of the Release file (one line)', 100),
@@ -91,8 +95,16 @@ export const Repository = Type.Object(
     }),
     description: Line('the Description field of the Release file (one line)', 300),
     url: Url('where the repository will be served; written into the generated .sources file and the installed system'),
+    channel: Type.Optional(ChannelName('the update channel installed hosts follow (e.g. stable): their apt source or .repo file names <channelsUrl>/<channel>/; needs channelsUrl')),
+    channelsUrl: Type.Optional(Url('where <publish>/<name>/channels/ is served: the base URL of the update channels')),
+    channelValidDays: Type.Optional(
+      Type.Record(Type.String({ maxLength: 40, pattern: CHANNEL_PATTERN }), Type.Integer({ minimum: 1, maximum: 366 }), {
+        maxProperties: 20,
+        description: "days a channel's signed Release stays valid after it was published or refreshed (apt Valid-Until), per channel name; default nightly 7, others 30",
+      }),
+    ),
   },
-  { additionalProperties: false, description: 'the signed apt repository xcpbuild publishes' },
+  { additionalProperties: false, description: 'the signed repository xcpbuild publishes, and the update channel hosts follow' },
 );
 
 export const Installer = Type.Object(

@@ -267,6 +267,26 @@ export class SigningKey {
   }
 }
 
+/** The fingerprints of the primary keys in a public keyring file (binary or armored). */
+export async function keyringFingerprints(log: BuildLog, file: string): Promise<string[]> {
+  const home = await makeHome();
+  try {
+    const res = await run(log, 'gpg', ['--homedir', home, '--batch', '--with-colons', '--show-keys', file], { purpose: `reading the keys in ${file}`, failAs: 'invalidInput' });
+    const out: string[] = [];
+    let primary = false;
+    for (const f of res.stdout.split('\n').map((l) => l.split(':'))) {
+      if (f[0] === 'pub') primary = true;
+      else if (f[0] === 'fpr' && primary) {
+        out.push(f[9]);
+        primary = false;
+      } else if (f[0] === 'sub') primary = false;
+    }
+    return out;
+  } finally {
+    await removeHome(log, home);
+  }
+}
+
 /** Development keys are made as of this time, so any realistic SOURCE_DATE_EPOCH can sign with them. */
 export const DEV_KEY_CREATION = '20000101T000000';
 

@@ -26,6 +26,7 @@ declare -gA XCP_KEY_TYPES=(
   [xcp/finish]=select
   [base-installer/initramfs-tools/driver-policy]=select
   [xcp/network-backend]=select
+  [xcp/channel]=string
   [pkgsel/include]=string
   [preseed/late_command]=string
 )
@@ -91,6 +92,8 @@ validate_answers() {
   if [ -n "$v" ] && [[ ! $v =~ ^[0-9]+[MG]$ ]]; then answer_error "$(at xcp/root-size): expected a size such as 8G or 4096M, found '$v'"; fi
   v=${ANSWER[xcp/vm-volume-group]:-}
   if [ -n "$v" ] && [[ ! $v =~ ^[A-Za-z0-9_][A-Za-z0-9_.+-]*$ ]]; then answer_error "$(at xcp/vm-volume-group): expected an LVM volume group name, found '$v'"; fi
+  v=${ANSWER[xcp/channel]:-}
+  if [ -n "$v" ] && [[ ! $v =~ ^[a-z][a-z0-9-]{0,39}$ ]]; then answer_error "$(at xcp/channel): expected an update channel name such as stable or nightly (lowercase letters, digits, -), found '$v'"; fi
   v=${ANSWER[netcfg/get_hostname]:-}
   if [ -n "$v" ] && [[ ! $v =~ ^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$ ]]; then answer_error "$(at netcfg/get_hostname): expected a host name (letters, digits, -), found '$v'"; fi
   v=${ANSWER[xcp/network]:-dhcp}

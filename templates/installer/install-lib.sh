@@ -89,8 +89,23 @@ xl_conf_for() {
   printf '# Set by the xcpbuild installer (xcp/network-backend %s).\nvif.default.script="%s"\nvif.default.bridge="xenbr0"\n' "$backend" "$script"
 }
 
-# The medium's .sources file (on stdin) pointing at URL: where the installed system finds its updates.
-sources_for() { awk -v url="$1" '/^URIs: / {print "URIs: " url; next} {print}'; }
+# The medium's .sources file (on stdin) pointing at URL, and SUITE when given (a channel):
+# where the installed system finds its updates.
+sources_for() {
+  awk -v url="$1" -v suite="${2:-}" '/^URIs: / {print "URIs: " url; next} /^Suites: / && suite != "" {print "Suites: " suite; next} {print}'
+}
+
+# The URL and suite an installed host follows: CHANNEL (from the answer file) at the
+# medium's channels URL, else the recipe's own source (XCP_REPO_URL, XCP_SOURCE_SUITE).
+host_source() {
+  local channel=$1
+  if [ -n "$channel" ]; then
+    [ -n "${XCP_CHANNELS_URL:-}" ] || return 1
+    echo "${XCP_CHANNELS_URL%/}/$channel/ $channel"
+  else
+    echo "$XCP_REPO_URL ${XCP_SOURCE_SUITE:-}"
+  fi
+}
 
 # /etc/default/grub.d/xcp.cfg: Xen's and dom0's command lines (quoted), serial and VGA consoles.
 grub_defaults_for() {

@@ -6,6 +6,8 @@ import path from 'node:path';
 
 export interface Nginx {
   port: number;
+  /** nginx's own directory: its configuration and access.log. */
+  dir: string;
   url(prefix: string): string;
   stop(): Promise<void>;
 }
@@ -68,6 +70,7 @@ ${locs}
   await waitForPort(port, 10000);
   return {
     port,
+    dir,
     url: (prefix) => `http://127.0.0.1:${port}/${prefix}`,
     stop: () =>
       new Promise<void>((resolve) => {

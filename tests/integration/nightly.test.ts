@@ -47,7 +47,7 @@ function nightly(recipe: string, ...extra: string[]): Summary {
 
 const published = (release: string) => new Map(parseDeb822(readFileSync(path.join(release, 'repo/dists/bookworm/main/binary-amd64/Packages'), 'utf8')).map((st) => [st.Package, st]));
 const root = () => path.join(pub, 'xcp-nightly-test');
-const versions = () => readdirSync(root()).filter((n) => !n.startsWith('.') && n !== 'latest').sort();
+const versions = () => readdirSync(root()).filter((n) => !n.startsWith('.') && n !== 'latest' && n !== 'channels').sort();
 const dpkgGt = (a: string, b: string) => spawnSync('dpkg', ['--compare-versions', a, 'gt', b]).status === 0;
 
 beforeAll(() => {

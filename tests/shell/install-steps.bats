@@ -138,3 +138,21 @@ teardown() {
 @test "each package that owns debconf selections is named once" {
   [ "$(selection_owners 'openssh-server q1 boolean false' 'tzdata q2 select x' 'openssh-server q3 string y' | paste -sd ' ')" = "openssh-server tzdata" ]
 }
+
+@test "an update channel rewrites the source's URL and suite" {
+  printf 'Types: deb\nURIs: file:///cdrom/repo\nSuites: bookworm\nSigned-By: /usr/share/keyrings/k.gpg\n' >"$tmp/r.sources"
+  XCP_CHANNELS_URL=http://xcp.example.org/xcp/channels XCP_REPO_URL=http://xcp.example.org/repo XCP_SOURCE_SUITE=bookworm
+  run host_source nightly
+  [ "$output" = "http://xcp.example.org/xcp/channels/nightly/ nightly" ]
+  run sources_for $output <"$tmp/r.sources"
+  [ "${lines[1]}" = "URIs: http://xcp.example.org/xcp/channels/nightly/" ]
+  [ "${lines[2]}" = "Suites: nightly" ]
+  run host_source ""
+  [ "$output" = "http://xcp.example.org/repo bookworm" ]
+}
+
+@test "a channel without a channels URL is refused" {
+  XCP_CHANNELS_URL= XCP_REPO_URL=http://xcp.example.org/repo
+  run host_source stable
+  [ "$status" -ne 0 ]
+}

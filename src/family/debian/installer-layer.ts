@@ -1,3 +1,4 @@
+import { hostSource } from '../../recipe/channels';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { BuildContext } from '../../plan/types';
@@ -57,7 +58,9 @@ export async function buildInstallerLayer(ctx: BuildContext, outDir: string, ima
       codename: recipe.repository.codename,
       component: recipe.repository.components[0],
       keyring: keyringName(recipe),
-      repoUrl: recipe.repository.url,
+      repoUrl: hostSource(recipe).url,
+      sourceSuite: hostSource(recipe).suite,
+      channelsUrl: recipe.repository.channelsUrl ?? '',
       release: recipe.target.release,
       vg: recipe.iso.vmVolumeGroup,
       xenCmdline: recipe.iso.xenCmdline,

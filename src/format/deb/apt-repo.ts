@@ -5,6 +5,7 @@ import { Recipe } from '../../recipe/schema';
 import { Lock } from '../../lock/file';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
+import { hostSource } from '../../recipe/channels';
 import { render } from '../../util/templates';
 import { XcpError } from '../../errors';
 import { confine } from '../../util/fsutil';
@@ -131,10 +132,11 @@ async function writeClientFiles(root: string, input: PublishInput): Promise<void
   const keyring = keyringName(recipe);
   await key.exportPublic(path.join(root, keyring), false);
   await key.exportPublic(path.join(root, keyring.replace(/\.gpg$/, '.asc')), true);
+  const source = hostSource(recipe);
   const sources = await render(input.templates.file('templates/apt', 'sources.hbs'), {
     description: recipe.repository.description,
-    url: recipe.repository.url,
-    codename: recipe.repository.codename,
+    url: source.url,
+    codename: source.suite,
     components: recipe.repository.components[0],
     architectures: recipe.target.architecture,
     keyringName: keyring,

@@ -5,6 +5,7 @@ import { buildMetapackage } from './metapackage';
 import { publishAptRepo, checkAptRepo, auditAptRepo, listAptRepo } from './apt-repo';
 import { debChangelogSince, debDeclaredLicense } from './package-docs';
 import { compareDebianVersions } from './version';
+import { publishAptChannel, refreshAptChannel, aptChannelState } from './apt-channel';
 
 /** The deb format: dpkg-deb packages and a signed apt repository (apt-ftparchive, gpg). */
 export const debFormat: PackageFormat = {
@@ -44,6 +45,11 @@ export const debFormat: PackageFormat = {
     list(recipe, dir) {
       return listAptRepo(dir, recipe);
     },
+  },
+  channel: {
+    publish: publishAptChannel,
+    refresh: refreshAptChannel,
+    state: aptChannelState,
   },
   purl(recipe, p, ownNamespace) {
     const namespace = ownNamespace ?? recipe.target.family;

@@ -6,6 +6,7 @@ import { publishYumRepo, checkYumRepo, auditYumRepo } from './yum-repo';
 import { compareEvr } from './version';
 import { archiveKeyFile } from '../../recipe/archive-keys';
 import { evrOf } from './dnf';
+import { publishYumChannel, yumChannelState } from './yum-channel';
 import { rpmChangelogSince, rpmDeclaredLicense } from './package-docs';
 
 /** The rpm format: rpmbuild packages and a signed yum repository (createrepo_c, rpmsign, gpg). */
@@ -52,6 +53,11 @@ export const rpmFormat: PackageFormat = {
       const { listed } = await auditYumRepo(dir, recipe, log);
       return listed.map((p) => ({ name: p.name, version: evrOf(p), architecture: p.arch, sha256: p.sha256, file: p.location }));
     },
+  },
+  channel: {
+    publish: publishYumChannel,
+    state: (root) => yumChannelState(root),
+    limits: 'dnf has no Valid-Until: a stale mirror can keep serving an old, validly signed repomd.xml (the revision only helps a client that saw a newer one)',
   },
   purl(recipe, p, ownNamespace) {
     const namespace = ownNamespace ?? recipe.target.family;

@@ -4,6 +4,7 @@ import { Recipe } from '../../recipe/schema';
 import { Lock } from '../../lock/file';
 import { BuildLog } from '../../util/log';
 import { run } from '../../util/proc';
+import { hostSource } from '../../recipe/channels';
 import { render } from '../../util/templates';
 import { XcpError } from '../../errors';
 import { confine } from '../../util/fsutil';
@@ -75,16 +76,17 @@ export async function publishYumRepo(root: string, input: YumPublishInput): Prom
   await key.detachSign(path.join(root, 'repodata/repomd.xml'), path.join(root, 'repodata/repomd.xml.asc'), time);
 
   await key.exportPublic(path.join(root, repoKeyName(recipe)), true);
-  const keyUrls = [`${recipe.repository.url.replace(/\/+$/, '')}/${repoKeyName(recipe)}`];
+  const source = hostSource(recipe);
+  const keyUrls = [`${source.url.replace(/\/+$/, '')}/${repoKeyName(recipe)}`];
   for (const [archive, keyring] of input.archiveKeys) {
     await armoredKey(log, keyring, path.join(root, archiveKeyName(recipe, archive)));
-    keyUrls.push(`${recipe.repository.url.replace(/\/+$/, '')}/${archiveKeyName(recipe, archive)}`);
+    keyUrls.push(`${source.url.replace(/\/+$/, '')}/${archiveKeyName(recipe, archive)}`);
   }
   const repoFile = await render(input.templates.file('templates/yum', 'repo.hbs'), {
     id: recipe.repository.codename,
     description: recipe.repository.description,
     label: recipe.repository.label,
-    url: recipe.repository.url,
+    url: source.url,
     keyFile: repoKeyName(recipe),
     keys: keyUrls,
     metapackages: Object.keys(recipe.metapackages).join(' '),
