@@ -37,15 +37,24 @@ export async function promoteRelease(dirArg: string, target: ChannelTarget): Pro
   const keyring = path.join(dir, KEY_FILES[1]);
   const { problems, record } = await verifyRelease(dir, keyring, target.log);
   if (problems.length || !record) throw new XcpError(`not promoting ${dir}: verify-release finds ${problems.length} problem${problems.length === 1 ? '' : 's'}`, 'verification', problems.slice(0, 20));
-  if (record.bootTest.gate !== 'passed' && record.bootTest.gate !== 'no-iso') {
-    throw new XcpError(`not promoting ${record.version}: its boot-test gate is "${record.bootTest.gate}" (published with --skip-boot-test); only a release whose boot test passed goes to a channel`, 'verification');
-  }
+  const refusal = gateRefusal(record);
+  if (refusal) throw new XcpError(`not promoting ${record.version}: ${refusal}`, 'verification');
   const signers = await keyringFingerprints(target.log, keyring);
   if (!signers.includes(target.key.fingerprint)) {
     throw new XcpError(`not promoting ${record.version}: the signing key ${target.key.fingerprint} is not the key the release is signed by (${signers.join(', ') || 'none'}); hosts would refuse the channel`, 'invalidInput');
   }
   const published = await publishToChannel(dir, record, target);
   return { release: dir, record, published };
+}
+
+/** Why a release's boot-test record keeps it out of channels, if it does: passed, or no ISO to boot, is what goes. */
+export function gateRefusal(record: Pick<ReleaseRecord, 'bootTest'>): string | undefined {
+  const { gate, rows } = record.bootTest;
+  if (gate === 'no-iso') return undefined;
+  if (gate !== 'passed') return `its boot-test gate is "${gate}" (published with --skip-boot-test); only a release whose boot test passed goes to a channel`;
+  const failed = rows.filter((r) => !r.ok);
+  if (!rows.length || failed.length) return `its boot-test record has ${rows.length ? `${failed.length} failed row(s): ${failed.map((r) => `${r.firmware} ${r.check}`).join(', ')}` : 'no rows'}`;
+  return undefined;
 }
 
 /** Publishes release `dir` (already checked by the caller) to the channel beside it: <dir>/../channels/<channel>/. */

@@ -28,7 +28,7 @@ import { ReleaseDir } from '../nightly/publish';
 import { computeChanges, Changes } from '../nightly/changes';
 import { assembleRelease, ReleaseRecord } from '../nightly/release';
 import { toolVersion } from '../version';
-import { publishToChannel } from '../channel/promote';
+import { publishToChannel, gateRefusal } from '../channel/promote';
 import { checkChannelName } from '../channel/channel';
 
 export interface NightlyOpts {
@@ -220,9 +220,9 @@ async function publish(run: NightlyRun, ctx: OwnedContext, releases: ReleaseDir,
 
 /** A passing nightly goes to its channel; one whose gate was skipped does not. */
 async function updateChannel(run: NightlyRun, published: Published, channel: string, key: SigningKey): Promise<Published['channel']> {
-  const gate = published.record.bootTest.gate;
-  if (gate !== 'passed' && gate !== 'no-iso') {
-    run.say(`channel ${channel} not updated: the boot test was ${gate}`);
+  const refusal = gateRefusal(published.record);
+  if (refusal) {
+    run.say(`channel ${channel} not updated: ${refusal}`);
     return undefined;
   }
   const done = await publishToChannel(published.dir, published.record, { channel, keep: CHANNEL_KEEP, key, log: run.log, progress: run.say });

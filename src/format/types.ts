@@ -1,5 +1,5 @@
 import { BuildContext, Part } from '../plan/types';
-import { PackagingDescription } from '../sources/schema';
+import { LoadedDescription } from '../sources/load';
 import { Recipe } from '../recipe/schema';
 import { BuildLog } from '../util/log';
 import { TemplateGrant } from '../util/templates';
@@ -43,7 +43,7 @@ export interface SourcePackagePart extends Part {
 }
 
 export interface SourcePackageJob {
-  desc: PackagingDescription;
+  desc: LoadedDescription;
   tree: string;
   outDir: string;
   workDir: string;

@@ -31,11 +31,17 @@ export function compareNightly(a: string, b: string): number {
   return x[0] - y[0] || x[1] - y[1];
 }
 
-/** The recipe with the nightly version stamped into the appliance and every metapackage. */
+/**
+ * The recipe with the nightly version stamped into the appliance, every metapackage
+ * and every package built from source: a package name and version always names one
+ * file, so two nightlies never publish different bytes as the same package (their
+ * SOURCE_DATE_EPOCH and recipe version differ) and each upgrades the one before.
+ */
 export function stampRecipe(recipe: Recipe, version: string): Recipe {
   const suffix = version.slice(recipe.version.length);
   const stamped: Recipe = structuredClone(recipe);
   stamped.version = version;
   for (const m of Object.values(stamped.metapackages)) m.version = `${m.version}${suffix}`;
+  for (const s of Object.values(stamped.sources ?? {})) s.version = `${s.version}${suffix}`;
   return stamped;
 }

@@ -70,7 +70,11 @@ export const Metapackage = Type.Object(
 
 export const Source = Type.Object(
   {
-    version: Type.String({ maxLength: 100, pattern: '^[0-9][0-9A-Za-z.+~]*-[0-9]+$', description: 'the package version-release the tree\'s packaging description must have, e.g. 1.0.0-1' }),
+    version: Type.String({
+      maxLength: 100,
+      pattern: '^[0-9][0-9A-Za-z.+~]*-[0-9]+(\\+[0-9A-Za-z.~]+)?$',
+      description: "the package version-release the tree's packaging description must have, e.g. 1.0.0-1; a +suffix (1.0.0-1+nightly.20261202) is appended to the built package's release",
+    }),
     path: Type.Optional(FilePath('the source tree in the project, relative to the recipe (it may not leave the directory above the recipe\'s)')),
     url: Type.Optional(Url('a tarball of the source tree (.tar, .tar.gz, .tar.xz), fetched by fetch and checked against sha256')),
     sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'the sha256 of the tarball at url' })),

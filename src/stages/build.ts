@@ -7,7 +7,7 @@ import { sourceTreePath } from '../recipe/load';
 import { loadDescription } from '../sources/load';
 import { extractSourceTarball } from '../sources/tarball';
 import { Source } from '../recipe/schema';
-import { PackagingDescription } from '../sources/schema';
+import { LoadedDescription } from '../sources/load';
 import { scratchDir } from '../util/scratch';
 
 /** The source tree of a `sources:` entry: the project directory, or the fetched tarball unpacked into `scratch`. */
@@ -23,7 +23,7 @@ interface PreparedSource {
   name: string;
   src: Source;
   tree: string;
-  desc: PackagingDescription;
+  desc: LoadedDescription;
 }
 
 /** Every tree and description, checked before the build root is made: a refused file fails in seconds. */

@@ -316,3 +316,71 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     expect(json<{ error: { message: string } }>(res).error.message).toMatch(/an archive failed verification: .*GPG/);
   });
 });
+
+describe('yum update channels: nightly N, then N+1, and the admin\'s dnf upgrade', () => {
+  const OLD_PINS = '    - { name: xcptest-xen-runtime, version: 4.17.6-1.fc99 }\n    - { name: xcptest-xen, version: 4.17.6-1.fc99 }';
+  let pub: string;
+  const channel = (c: string) => path.join(pub, 'xcp-test-fedora/channels', c);
+  const revision = (c: string) => Number(/<revision>(\d+)<\/revision>/.exec(readFileSync(path.join(channel(c), 'repodata/repomd.xml'), 'utf8'))![1]);
+  const channelRepo = (c: string) =>
+    [
+      '[xcp-channel]',
+      'name=xcp channel',
+      `baseurl=${nginx.url('channels')}/${c}/`,
+      'gpgcheck=1',
+      'repo_gpgcheck=1',
+      'skip_if_unavailable=0',
+      'metadata_expire=0',
+      `gpgkey=file://${channel(c)}/RPM-GPG-KEY-xcp-test-fedora file://${channel(c)}/RPM-GPG-KEY-xcp-test-fedora-upstream`,
+      '',
+    ].join('\n');
+  const dnf = (root: string, c: string, ...args: string[]) => {
+    const reposdir = path.join(dir, `reposdir-channel-${path.basename(root)}`);
+    mkdirSync(reposdir, { recursive: true });
+    writeFileSync(path.join(reposdir, 'xcp.repo'), channelRepo(c));
+    return sh('dnf', ['-y', '--installroot', root, '--releasever', '99', '--disableplugin=*', `--setopt=reposdir=${reposdir}`, `--setopt=cachedir=${path.join(root, '.dnf-cache')}`, '--setopt=install_weak_deps=0', ...args]);
+  };
+  const nightly = (r: string) => {
+    const res = run(['--out', path.join(dir, 'out-nightly'), 'nightly', r, '--publish', pub]);
+    expect(res).toExitWith(0);
+    return json<{ version: string; release: string; channel?: { name: string } }>(res);
+  };
+  const xen = (root: string) => sh('rpm', ['--root', root, '-q', '--qf', '%{VERSION}-%{RELEASE}', 'xcptest-xen']).out.trim();
+
+  test('a host installed from the nightly channel at N upgrades to N+1 with dnf upgrade (gpgcheck, repo_gpgcheck); the revision only increases', async () => {
+    pub = path.join(dir, 'pub');
+    mkdirSync(pub, { recursive: true });
+    const channels = path.join(pub, 'xcp-test-fedora/channels');
+    mkdirSync(channels, { recursive: true });
+    await nginx.stop();
+    nginx = await startNginx({ upstream: archive.dir, xcp: published, channels });
+    const older = recipe('channel-old', OLD_PINS);
+    const n = nightly(older);
+    expect(n.channel?.name).toBe('nightly');
+    const root = path.join(dir, 'root-channel');
+    const install = dnf(root, 'nightly', 'install', 'xenserver-core');
+    expect(`${install.code} ${install.code ? install.out : ''}`).toBe('0 ');
+    expect(xen(root)).toBe('4.17.6-1.fc99');
+    const firstRevision = revision('nightly');
+
+    const n1 = nightly(recipe('channel-new'));
+    expect(revision('nightly')).toBeGreaterThan(firstRevision);
+    const upgrade = dnf(root, 'nightly', 'upgrade', '--refresh');
+    expect(upgrade.out).not.toMatch(/GPG check FAILED|not signed/);
+    expect(`${upgrade.code} ${upgrade.code ? upgrade.out : ''}`).toBe('0 ');
+    expect(xen(root)).toBe('4.17.7-1.fc99');
+    expect(sh('rpm', ['--root', root, '-q', 'xenserver-core']).out).toContain(`xenserver-core-${n1.version}-1`);
+
+    // Promoting the older release after the newer still moves the channel's revision forward.
+    expect(run(['promote', n1.release, '--channel', 'stable'])).toExitWith(0);
+    const stableFirst = revision('stable');
+    expect(run(['promote', n.release, '--channel', 'stable'])).toExitWith(0);
+    expect(revision('stable')).toBeGreaterThan(stableFirst);
+    // The channel's repodata is the release's, byte for byte, except the revision.
+    const names = readdirSync(path.join(n.release, 'repo/repodata')).filter((f) => !f.startsWith('repomd.xml'));
+    for (const f of names) expect(sha256(path.join(channel('stable'), 'repodata', f))).toBe(sha256(path.join(n.release, 'repo/repodata', f)));
+    const refresh = run(['channel', 'refresh', channel('stable')]);
+    expect(refresh).toExitWith(2);
+    expect(json<{ error: { message: string } }>(refresh).error.message).toContain('no Valid-Until');
+  });
+});

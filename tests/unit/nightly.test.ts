@@ -1,4 +1,9 @@
-import { nightlyVersion, nightlyDate, isNightlyOf, compareNightly } from '../../src/nightly/version';
+import { nightlyVersion, nightlyDate, isNightlyOf, compareNightly, stampRecipe } from '../../src/nightly/version';
+import { parseRecipe } from '../../src/family/recipe';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { compareDebianVersions } from '../../src/format/deb/version';
+import { compareEvr } from '../../src/format/rpm/version';
 import { debianLicenseToSpdx, licenseRefId } from '../../src/license/spdx-map';
 import { cveIds, changesMarkdown } from '../../src/nightly/changes';
 import { archiveStateTime } from '../../src/lock/file';
@@ -18,6 +23,19 @@ describe('nightly versions', () => {
     expect(isNightlyOf('1.0.0', 'latest')).toBe(false);
     expect(isNightlyOf('1.0.0', '1.0.0+nightly.2026112')).toBe(false);
     expect(isNightlyOf('1.0.0', '1.0.0+nightly.20261122/../x')).toBe(false);
+  });
+  test('a nightly stamps its version into metapackages and source packages, and the stamped recipe is still a valid recipe', () => {
+    const text = readFileSync(path.join(__dirname, '../../recipes/xcp-bookworm.yaml'), 'utf8');
+    const recipe = parseRecipe(text).recipe!;
+    const stamped = stampRecipe(recipe, '1.0.0+nightly.20261202.1');
+    expect(stamped.metapackages['xenserver-core'].version).toBe('1.0.0+nightly.20261202.1');
+    expect(stamped.sources!['xcp-host'].version).toBe('1.0.0-1+nightly.20261202.1');
+    // Each nightly's build of a source package upgrades the released one and the nightly before.
+    expect(compareDebianVersions('1.0.0-1+nightly.20261202.1', '1.0.0-1+nightly.20261202')).toBeGreaterThan(0);
+    expect(compareDebianVersions('1.0.0-1+nightly.20261202', '1.0.0-1')).toBeGreaterThan(0);
+    expect(compareEvr('1.0.0-1+nightly.20261202.1', '1.0.0-1+nightly.20261202')).toBeGreaterThan(0);
+    const again = parseRecipe(text.replace('version: 1.0.0-1, path', 'version: 1.0.0-1+nightly.20261202.1, path'));
+    expect(again.issues).toEqual([]);
   });
   test('SOURCE_DATE_EPOCH comes from the newest archive state', () => {
     const lock = { archives: [{ date: 'Sat, 11 Jul 2026 10:16:37 UTC' }, { date: 'Sat, 21 Nov 2026 02:10:46 UTC' }, { date: '1790000000' }] } as never;

@@ -5,7 +5,7 @@ import { Recipe } from '../../recipe/schema';
 import { PackageBuilder } from '../types';
 import { render, TemplateGrant } from '../../util/templates';
 import { confine } from '../../util/fsutil';
-import { PackagingDescription } from '../../sources/schema';
+import { LoadedDescription } from '../../sources/load';
 import { stageInstallTree } from '../../sources/stage-tree';
 import { controlDescription } from './deb822';
 import { debFileName } from './metapackage';
@@ -16,12 +16,12 @@ import { rfc2822, treeBytes, normalizeTree } from './tree';
  * files it lists, conffiles for /etc, copyright and changelog; dpkg-deb with fixed
  * modes, owners and times. Returns the file.
  */
-export async function buildDebPackage(builder: PackageBuilder, desc: PackagingDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string, templates: TemplateGrant): Promise<string> {
+export async function buildDebPackage(builder: PackageBuilder, desc: LoadedDescription, tree: string, recipe: Recipe, epoch: number, outDir: string, workDir: string, templates: TemplateGrant): Promise<string> {
   const tpl = templates.dir('templates/deb/package');
   const root = confine(workDir, desc.name, 'a package name');
   await fs.rm(root, { recursive: true, force: true });
   const entries = await stageInstallTree(desc, tree, root);
-  const version = `${desc.version}-${desc.release}`;
+  const version = `${desc.version}-${desc.fullRelease}`;
   const common = { name: desc.name, version, maintainer: desc.maintainer, homepage: desc.homepage, recipe: recipe.name, recipeVersion: recipe.version };
   const doc = path.join(root, 'usr/share/doc', desc.name);
   await fs.mkdir(doc, { recursive: true });
