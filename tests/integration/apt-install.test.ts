@@ -62,7 +62,7 @@ beforeAll(async () => {
   results = path.join(dir, 'results');
   await fs.mkdir(results);
 
-  const sources = (prefix: string) => readFileSync(path.join(repo, 'xcp-bookworm.sources'), 'utf8').replace(/^URIs: .*$/m, `URIs: ${nginx.url(prefix)}`);
+  const sources = (prefix: string) => readFileSync(path.join(repo, 'xcp-bookworm.sources'), 'utf8').replace(/^URIs: .*$/m, `URIs: ${nginx.url(prefix)}`).replace(/^Suites: .*$/m, 'Suites: bookworm');
   writeFileSync(path.join(dir, 'good.sources'), sources('xcp'));
   writeFileSync(path.join(dir, 'tampered.sources'), sources('tampered'));
   writeFileSync(path.join(dir, 'unsigned.sources'), sources('unsigned'));

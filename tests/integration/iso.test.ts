@@ -140,6 +140,8 @@ describe('the appliance ISO', () => {
     const cat = (f: string) => spawnSync('unsquashfs', ['-cat', image, f], { encoding: 'utf8' }).stdout;
     expect(cat('etc/machine-id')).toBe('');
     expect(cat('etc/apt/sources.list.d/xcp-bookworm.sources')).toContain('Signed-By: /usr/share/keyrings/xcp-bookworm-archive-keyring.gpg');
+    // The host follows the recipe's update channel.
+    expect(cat('etc/apt/sources.list.d/xcp-bookworm.sources')).toMatch(/^URIs: http:\/\/127\.0\.0\.1:8080\/xcp-bookworm\/channels\/stable\/\nSuites: stable$/m);
     expect(list).toContain('squashfs-root/boot/initrd.img-6.1.0-56-amd64\n');
     expect(list).not.toContain('squashfs-root/etc/apt/sources.list\n');
     const layer = spawnSync('unsquashfs', ['-l', path.join(out, 'xcp-bookworm/installer/installer.squashfs')], { encoding: 'utf8' }).stdout;
