@@ -52,7 +52,7 @@ archives:
   - { name: upstream, uri: "http://127.0.0.1:$port/upstream/", keyring: $work/upstream.asc }
 base: { priorities: [] }
 sources:
-  xcp-host: { version: 1.0.0-1, path: xcp-host }
+  xcp-host: { version: 1.1.0-1, path: xcp-host }
 buildRoot:
   archives:
     - { name: debian-build-root, uri: "http://deb.debian.org/debian", suites: [bookworm], components: [main], keyring: /usr/share/keyrings/debian-archive-keyring.gpg }

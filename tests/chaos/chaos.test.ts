@@ -155,6 +155,6 @@ test('a build killed inside the clean build root leaves no mounts and no process
   const again = build(cache, out, 'build');
   expect(again).toExitWith(0);
   expect(scratch()).toEqual([]);
-  expect(readdirSync(path.join(out, 'xcp-bookworm/build')).filter((f) => f.endsWith('.deb'))).toEqual(['xcp-host_1.0.0-1_all.deb']);
+  expect(readdirSync(path.join(out, 'xcp-bookworm/build')).filter((f) => f.endsWith('.deb'))).toEqual(['xcp-host_1.1.0-1_all.deb']);
   removeDir(cache);
 });

@@ -90,7 +90,7 @@ ${xen}
   toolstack:
     - { name: xcptest-toolstack, version: "1:2.1.0-1.fc99" }
 sources:
-  xcp-host: { version: 1.0.0-1, path: xcp-host }
+  xcp-host: { version: 1.1.0-1, path: xcp-host }
 buildRoot:
   archives:
     - name: debian-build-root

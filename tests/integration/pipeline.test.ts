@@ -49,7 +49,7 @@ describe('recipe → lock → fetch → meta → repo', () => {
     const packages = readFileSync(path.join(repo, 'dists/bookworm/main/binary-amd64/Packages'), 'utf8');
     const lock = JSON.parse(readFileSync(recipe.replace('.yaml', '.lock'), 'utf8')) as { packages: { name: string; version: string }[] };
     const published = parseDeb822(packages).map((st) => `${st.Package} ${st.Version}`).sort();
-    const expected = [...lock.packages.map((p) => `${p.name} ${p.version}`), 'xcp-full 1.0.0', 'xcp-host 1.0.0-1', 'xenserver-core 1.0.0'].sort();
+    const expected = [...lock.packages.map((p) => `${p.name} ${p.version}`), 'xcp-full 1.0.0', 'xcp-host 1.1.0-1', 'xenserver-core 1.0.0'].sort();
     expect(published).toEqual(expected);
     for (const f of ['Packages.gz', 'Packages.xz']) expect(existsSync(path.join(repo, 'dists/bookworm/main/binary-amd64', f))).toBe(true);
     const release = readFileSync(path.join(repo, 'dists/bookworm/Release'), 'utf8');
@@ -66,7 +66,7 @@ describe('recipe → lock → fetch → meta → repo', () => {
     expect(lock.build?.map((p) => p.name)).toEqual(expect.arrayContaining(['dpkg', 'base-files', 'tar']));
     const logs = readdirSync(path.join(out, 'xcp-bookworm', 'logs')).map((f) => readFileSync(path.join(out, 'xcp-bookworm', 'logs', f), 'utf8')).join('\n');
     // dpkg-deb wrote its output at the path the work directory has inside the root.
-    expect(logs).toContain("dpkg-deb: building package 'xcp-host' in '/build/out/xcp-host_1.0.0-1_all.deb'");
+    expect(logs).toContain("dpkg-deb: building package 'xcp-host' in '/build/out/xcp-host_1.1.0-1_all.deb'");
     expect(logs).toMatch(/build: xcp-host_1\.0\.0-1_all\.deb from .*: dpkg-deb ran in a clean bookworm root .*\(\d+ packages: Priority required\)/);
   });
 
@@ -83,12 +83,12 @@ describe('recipe → lock → fetch → meta → repo', () => {
 
   test('lintian finds no errors or warnings in xcp-host, built from sources/xcp-host', () => {
     const build = path.join(out, 'xcp-bookworm', 'build');
-    expect(readdirSync(build).filter((f) => !f.startsWith('.'))).toEqual(['xcp-host_1.0.0-1_all.deb']);
+    expect(readdirSync(build).filter((f) => !f.startsWith('.'))).toEqual(['xcp-host_1.1.0-1_all.deb']);
     // initial-upload-closes-no-bugs: xcp-host is not in Debian, so there is no ITP bug to close
-    const res = spawnSync('lintian', ['--fail-on', 'error,warning', '--suppress-tags', 'initial-upload-closes-no-bugs', path.join(build, 'xcp-host_1.0.0-1_all.deb')], { encoding: 'utf8' });
+    const res = spawnSync('lintian', ['--fail-on', 'error,warning', '--suppress-tags', 'initial-upload-closes-no-bugs', path.join(build, 'xcp-host_1.1.0-1_all.deb')], { encoding: 'utf8' });
     expect(`${res.status} ${res.stdout}`).toBe('0 ');
     const full = spawnSync('dpkg-deb', ['-f', path.join(out, 'xcp-bookworm', 'meta', 'xcp-full_1.0.0_all.deb'), 'Depends'], { encoding: 'utf8' }).stdout;
-    expect(full).toContain('xcp-host (= 1.0.0-1)');
+    expect(full).toContain('xcp-host (= 1.1.0-1)');
   });
 
   test('lintian finds no errors in the metapackages', () => {

@@ -120,14 +120,14 @@ describe('the rpm family: lock → fetch → meta → repo → dnf install', () 
     expect(lock.archives.map((a) => a.name)).toEqual(['upstream', 'debian-build-root']);
     const logDir = path.join(dir, 'out/xcp-test-fedora/logs');
     const logs = readdirSync(logDir).map((f) => readFileSync(path.join(logDir, f), 'utf8')).join('\n');
-    expect(logs).toContain('Wrote: /build/out/xcp-host-1.0.0-1.noarch.rpm');
+    expect(logs).toContain('Wrote: /build/out/xcp-host-1.1.0-1.noarch.rpm');
     expect(logs).toMatch(/build: xcp-host-1\.0\.0-1\.noarch\.rpm from xcp-host: rpmbuild ran in a clean bookworm root .*\(\d+ packages: Priority required \+ rpm\)/);
     expect(readdirSync(repo).sort()).toEqual(['.xcpbuild-stage.json', 'Packages', 'RPM-GPG-KEY-xcp-test-fedora', 'RPM-GPG-KEY-xcp-test-fedora-upstream', 'repodata', 'xcp-test-fedora.repo']);
     expect(readdirSync(path.join(repo, 'repodata'))).toEqual(expect.arrayContaining(['repomd.xml', 'repomd.xml.asc']));
     const core = path.join(repo, 'Packages/x/xenserver-core-1.0.0-1.noarch.rpm');
     expect(sh('rpm', ['-qpR', core]).out).toMatch(/xcptest-toolstack = 1:2\.1\.0-1\.fc99\nxcptest-xen = 4\.17\.7-1\.fc99\nxcptest-xen-runtime = 4\.17\.7-1\.fc99/);
-    expect(sh('rpm', ['-qpR', path.join(repo, 'Packages/x/xcp-full-1.0.0-1.noarch.rpm')]).out).toMatch(/xcp-host = 1\.0\.0-1\nxenserver-core = 1\.0\.0-1/);
-    const host = path.join(repo, 'Packages/x/xcp-host-1.0.0-1.noarch.rpm');
+    expect(sh('rpm', ['-qpR', path.join(repo, 'Packages/x/xcp-full-1.0.0-1.noarch.rpm')]).out).toMatch(/xcp-host = 1\.1\.0-1\nxenserver-core = 1\.0\.0-1/);
+    const host = path.join(repo, 'Packages/x/xcp-host-1.1.0-1.noarch.rpm');
     expect(sh('rpm', ['-qplv', host]).out).toMatch(/-rwxr-xr-x .* \/usr\/bin\/xcp-host-info\n/);
     expect(sh('rpm', ['-qpl', host]).out).toContain('/usr/lib/systemd/system/multi-user.target.wants/xcp-host-firstboot.service');
     const info = sh('rpm', ['-qpi', core]).out;
@@ -162,7 +162,7 @@ describe('the rpm family: lock → fetch → meta → repo → dnf install', () 
     expect(installed.filter((l) => l.startsWith('gpg-pubkey ')).length).toBe(2);
     expect(installed.filter((l) => !l.startsWith('gpg-pubkey '))).toEqual([
       'xcp-full 0:1.0.0-1',
-      'xcp-host 0:1.0.0-1',
+      'xcp-host 0:1.1.0-1',
       'xcptest-Base_Data 1:2.1.0-1.fc99',
       'xcptest-shell 0:5.2-1.fc99',
       'xcptest-toolstack 1:2.1.0-1.fc99',
@@ -264,7 +264,7 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     const res = run(['--out', path.join(dir, 'out-no-shell'), 'repo', r]);
     expect(res).toExitWith(6);
     const err = json<{ error: { message: string } }>(res).error.message;
-    expect(err).toBe('the repository is not complete; not publishing it: xcp-host-1.0.0-1.noarch requires /bin/sh, which nothing in the repository provides');
+    expect(err).toBe('the repository is not complete; not publishing it: xcp-host-1.1.0-1.noarch requires /bin/sh, which nothing in the repository provides');
     expect(readdirSync(path.join(dir, 'out-no-shell/xcp-test-fedora'))).not.toContain('repo');
   });
 
@@ -274,7 +274,7 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     sh('chmod', ['a+r', tarball]);
     const size = (await fs.stat(tarball)).size;
     const r = recipe('tarball');
-    const byUrl = (sum: string) => writeFileSync(r, readFileSync(r, 'utf8').replace(/^  xcp-host: .*$/m, `  xcp-host: { version: 1.0.0-1, url: ${nginx.url('upstream')}/xcp-host-1.0.0.tar.gz, sha256: ${sum}, size: ${size} }`));
+    const byUrl = (sum: string) => writeFileSync(r, readFileSync(r, 'utf8').replace(/^  xcp-host: .*$/m, `  xcp-host: { version: 1.1.0-1, url: ${nginx.url('upstream')}/xcp-host-1.0.0.tar.gz, sha256: ${sum}, size: ${size} }`));
     byUrl('f'.repeat(64));
     const locked = run(['lock', r]);
     expect(`${locked.code} ${locked.code ? locked.stdout : ''}`).toBe('0 ');
@@ -284,7 +284,7 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     byUrl(sha256(tarball));
     const good = run(['--out', path.join(dir, 'out-tarball'), 'build', r]);
     expect(`${good.code} ${good.code ? good.stdout : ""}`).toBe("0 ");
-    expect(readdirSync(path.join(dir, 'out-tarball/xcp-test-fedora/build')).filter((f) => f.endsWith('.rpm'))).toEqual(['xcp-host-1.0.0-1.noarch.rpm']);
+    expect(readdirSync(path.join(dir, 'out-tarball/xcp-test-fedora/build')).filter((f) => f.endsWith('.rpm'))).toEqual(['xcp-host-1.1.0-1.noarch.rpm']);
   });
 
   test('a key given by URL is used only if it has the pinned fingerprint', () => {

@@ -66,7 +66,7 @@ describe('what hosts follow', () => {
 
 describe('recipe keys of channels', () => {
   const { readFileSync } = require('node:fs') as typeof import('node:fs');
-  const text = readFileSync(require('node:path').join(__dirname, '../../recipes/xcp-bookworm.yaml'), 'utf8') as string;
+  const text = (readFileSync(require('node:path').join(__dirname, '../../recipes/xcp-bookworm.yaml'), 'utf8') as string).replace(/^  (channel|channelsUrl): .*\n/gm, '');
   const { parseRecipe } = require('../../src/family/recipe') as typeof import('../../src/family/recipe');
   test('a channel needs channelsUrl; the error names the line and key', () => {
     const res = parseRecipe(text.replace(/^  url: (.*)$/m, '  url: $1\n  channel: stable'));

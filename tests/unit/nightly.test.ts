@@ -29,12 +29,12 @@ describe('nightly versions', () => {
     const recipe = parseRecipe(text).recipe!;
     const stamped = stampRecipe(recipe, '1.0.0+nightly.20261202.1');
     expect(stamped.metapackages['xenserver-core'].version).toBe('1.0.0+nightly.20261202.1');
-    expect(stamped.sources!['xcp-host'].version).toBe('1.0.0-1+nightly.20261202.1');
+    expect(stamped.sources!['xcp-host'].version).toBe('1.1.0-1+nightly.20261202.1');
     // Each nightly's build of a source package upgrades the released one and the nightly before.
-    expect(compareDebianVersions('1.0.0-1+nightly.20261202.1', '1.0.0-1+nightly.20261202')).toBeGreaterThan(0);
-    expect(compareDebianVersions('1.0.0-1+nightly.20261202', '1.0.0-1')).toBeGreaterThan(0);
-    expect(compareEvr('1.0.0-1+nightly.20261202.1', '1.0.0-1+nightly.20261202')).toBeGreaterThan(0);
-    const again = parseRecipe(text.replace('version: 1.0.0-1, path', 'version: 1.0.0-1+nightly.20261202.1, path'));
+    expect(compareDebianVersions('1.1.0-1+nightly.20261202.1', '1.1.0-1+nightly.20261202')).toBeGreaterThan(0);
+    expect(compareDebianVersions('1.1.0-1+nightly.20261202', '1.1.0-1')).toBeGreaterThan(0);
+    expect(compareEvr('1.1.0-1+nightly.20261202.1', '1.1.0-1+nightly.20261202')).toBeGreaterThan(0);
+    const again = parseRecipe(text.replace('version: 1.1.0-1, path', 'version: 1.1.0-1+nightly.20261202.1, path'));
     expect(again.issues).toEqual([]);
   });
   test('SOURCE_DATE_EPOCH comes from the newest archive state', () => {

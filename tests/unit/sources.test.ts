@@ -33,26 +33,26 @@ const message = async (p: Promise<unknown>) => {
 
 describe('packaging descriptions are hostile until validated', () => {
   test("the project's own xcp-host description is valid", async () => {
-    const desc = await loadDescription(path.join(root, 'sources/xcp-host'), 'xcp-host', '1.0.0-1');
+    const desc = await loadDescription(path.join(root, 'sources/xcp-host'), 'xcp-host', '1.1.0-1');
     expect(desc.files.map((f) => f.dest)).toContain('/usr/bin/xcp-host-info');
   });
 
   test('a file from outside the tree, or installed outside /usr and /etc, is refused with file:line', async () => {
     const t = tree((s) => s.replace('source: bin/xcp-host-info, dest: /usr/bin/xcp-host-info', 'source: ../../etc/shadow, dest: /usr/../etc/passwd'));
-    const msg = await message(loadDescription(t, 'xcp-host', '1.0.0-1'));
+    const msg = await message(loadDescription(t, 'xcp-host', '1.1.0-1'));
     expect(msg).toMatch(/xcp-host\.pkg\.yaml:\d+:\d+: files\[4\]\.source: expected a file of the source tree, relative to it \(no \.\., no absolute path\)/);
     expect(msg).toMatch(/files\[4\]\.dest: expected an absolute path under \/usr or \/etc/);
   });
 
   test('a newline or a % in the summary cannot reach the control file or the spec unchecked', async () => {
     const t = tree((s) => s.replace('summary: Host integration of the xcpbuild Xen appliance', 'summary: "x\\nDepends: evil"'));
-    expect(await message(loadDescription(t, 'xcp-host', '1.0.0-1'))).toMatch(/summary: expected a one-line synopsis/);
+    expect(await message(loadDescription(t, 'xcp-host', '1.1.0-1'))).toMatch(/summary: expected a one-line synopsis/);
   });
 
   test('a version other than the recipe pins, and a listed file that is missing, are named', async () => {
     const t = tree((s) => s.replace('source: man/xcp-host-info.1', 'source: man/missing.1'));
     const msg = await message(loadDescription(t, 'xcp-host', '1.0.0-2'));
-    expect(msg).toContain('version-release is 1.0.0-1, but the recipe pins 1.0.0-2');
+    expect(msg).toContain('version-release is 1.1.0-1, but the recipe pins 1.0.0-2');
     expect(msg).toContain('man/missing.1 is not in the source tree');
   });
 });
