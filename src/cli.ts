@@ -161,6 +161,7 @@ program
   .option('--keep <n>', 'how many releases to keep (older ones are removed after latest moved)', '7')
   .option('--skip-boot-test', 'publish without the boot test gate (release.json says it was skipped; no channel is updated)', false)
   .option('--channel <name>', 'the channel every passing nightly is published to (<publish>/<recipe>/channels/<name>/)', 'nightly')
+  .option('--bump-pins <policy>', 'build with the newer versions of pinned packages: security (from a *-security suite or naming CVEs) or all; release.json records the moves')
   .description(
     're-resolve the lock against today\'s archives, stamp <version>+nightly.YYYYMMDD (.N for later runs that day), build the repository ' +
       'and ISO, boot-test the ISO as a gate, then publish the release (ISO, signed repository, lock, SPDX SBOM, CHANGES.md, signed ' +
@@ -175,6 +176,29 @@ program
   .option('--keyring <file>', 'the OpenPGP keyring (binary) the checksums must be signed by (default: the key the release carries)')
   .description('check a release: the signatures of SHA256SUMS and SHA512SUMS, every checksum, and that the SBOM matches the repository\'s indexes')
   .action(async (dir: string, opts: { keyring?: string }) => verifyReleaseCommand(session, dir, opts));
+
+program
+  .command('pins')
+  .argument('<recipe>', 'recipe path or name')
+  .option('--update', "rewrite the recipe's pinned versions in place (comments and layout kept) and print the changed lines", false)
+  .option('--security-only', 'only move pins to security updates: versions from a *-security suite or whose changelog entries name CVEs', false)
+  .description(
+    "list every pinned package whose archives have a newer version (its suite, the changelog entries in between and the CVE ids they name) " +
+      'and every pin the archives no longer have, with its replacement; --update moves them (then run xcpbuild lock)',
+  )
+  .action(async (recipeArg: string, opts) => (await import('./commands/pins')).pinsCommand(session, recipeArg, opts));
+
+program
+  .command('upgrade-test')
+  .requiredOption('--from <release|iso>', 'what the host is installed from: a published release (its ISO), or an ISO')
+  .requiredOption('--to <release>', 'the release the host upgrades to (its signed repository goes on an attached medium as a channel)')
+  .description(
+    'install --from in QEMU (the install is cached by the ISO\'s content), define a PV guest set to autostart, upgrade the host to --to ' +
+      'with apt and signature checks from an attached medium, reboot, and check: the new Xen and dom0 kernel run, GRUB still boots Xen ' +
+      'by default, the old kernel stays a fallback, every pin is the new lock\'s, the guest is back, xcp-host-info --check-update passes',
+  )
+  .action(async (opts) => (await import('./commands/upgrade-test')).upgradeTestCommand(session, opts));
+withBootTestOptions(program.commands.find((c) => c.name() === 'upgrade-test')!, 'both');
 
 program
   .command('promote')

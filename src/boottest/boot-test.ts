@@ -114,7 +114,7 @@ async function makeAnswerVolume(loaded: LoadedRecipe, lock: Lock, dir: string, f
       extraPackages: extras.join(' '),
     }),
   );
-  for (const f of [...installTimeFiles, 'check.sh']) await fs.copyFile(path.join(tpl, f), path.join(files, f));
+  for (const f of [...installTimeFiles, 'check.sh', 'check-lib.sh']) await fs.copyFile(path.join(tpl, f), path.join(files, f));
   const xen = lock.packages.find((p) => p.name.startsWith('xen-hypervisor-'))?.version;
   const pinned = Object.values(recipe.packages).flat();
   const expect = [
@@ -132,7 +132,14 @@ async function makeAnswerVolume(loaded: LoadedRecipe, lock: Lock, dir: string, f
     await fs.mkdir(debs);
     await materialiseLocked(store, lock.test, debs, { layout: 'file name', what: 'the boot-test closure' });
   }
-  const img = path.join(dir, 'oemdrv.img');
+  return oemdrvVolume(files, path.join(dir, 'oemdrv.img'), log);
+}
+
+/**
+ * A FAT volume labelled OEMDRV holding the files of `files`: what the installed
+ * system's check service mounts and runs check.sh from at every boot.
+ */
+export async function oemdrvVolume(files: string, img: string, log: BuildLog): Promise<string> {
   await fs.rm(img, { force: true });
   const du = await run(log, 'du', ['-sk', files], { purpose: 'sizing the OEMDRV volume' });
   const kib = Math.max(8192, Math.ceil(Number(du.stdout.split('\t')[0]) * 1.2) + 2048);
@@ -147,16 +154,16 @@ export function checkTime(raw: string): string {
   return ms ? `${(Number(ms[1]) / 1000).toFixed(1)} s` : raw;
 }
 
-export function parseChecks(text: string, firmware: Firmware): CheckResult[] {
+export function parseChecks(text: string, firmware: Firmware, required: readonly string[] = requiredChecks): CheckResult[] {
   const results = new Map<string, CheckResult>();
   for (const m of text.matchAll(/XCP_CHECK name=(\S+) rc=(\d+) seconds=(\S+) detail=(.*)/g)) {
     results.set(m[1], { firmware, name: m[1], ok: m[2] === '0', time: checkTime(m[3]), detail: m[4].replace(/\s+/g, ' ').trim() });
   }
-  return requiredChecks.map((name) => results.get(name) ?? { firmware, name, ok: false, time: '-', detail: 'no result (the check did not run)' });
+  return required.map((name) => results.get(name) ?? { firmware, name, ok: false, time: '-', detail: 'no result (the check did not run)' });
 }
 
 /** Turns serial output into progress lines: the installer's steps and each check as it is reported. */
-function serialProgress(firmware: Firmware, progress: (t: string) => void): (line: string) => void {
+export function serialProgress(firmware: Firmware, progress: (t: string) => void): (line: string) => void {
   const seen = new Set<string>();
   return (line) => {
     // check.sh writes to the console and the kernel log, which both reach the serial port.
@@ -183,7 +190,7 @@ export function reusable(previous: Partial<InstallRecord>, key: InstallKey): boo
 }
 
 /** One firmware's run: its directory, disk and what identifies the install. */
-interface RunFiles {
+export interface RunFiles {
   dir: string;
   disk: string;
   recordFile: string;
@@ -198,7 +205,25 @@ interface RunFiles {
  * reports each check on the serial console and powers off.
  */
 export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestOptions, log: BuildLog): Promise<BootTestReport> {
-  const report: BootTestReport = { firmware: opts.firmware, ok: false, installSeconds: 0, installed: false, bootSeconds: 0, booted: false, checks: [], logs: [] };
+  const report = emptyReport(opts.firmware);
+  const files = await ensureInstalled(loaded, lock, opts, report, log);
+  if (!files) return report;
+  await firstBoot(opts, files, report, log);
+  report.ok = !report.failure && report.checks.every((c) => c.ok);
+  if (!report.ok && !report.failure) report.failure = `failed checks: ${report.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`;
+  return report;
+}
+
+export function emptyReport(firmware: Firmware): BootTestReport {
+  return { firmware, ok: false, installSeconds: 0, installed: false, bootSeconds: 0, booted: false, checks: [], logs: [] };
+}
+
+/**
+ * The installed disk of this ISO and answer files: reused when a previous install of
+ * the same content is there (and opts.reuseInstall), else installed now. Undefined,
+ * with the report's failure set, when the install failed.
+ */
+export async function ensureInstalled(loaded: LoadedRecipe, lock: Lock, opts: BootTestOptions, report: BootTestReport, log: BuildLog): Promise<RunFiles | undefined> {
   const files = await runFiles(loaded, lock, opts);
   const previous = opts.reuseInstall ? await readRecord(files.recordFile) : undefined;
   if (previous && reusable(previous, files.key) && (await exists(files.disk))) {
@@ -207,13 +232,9 @@ export async function bootTest(loaded: LoadedRecipe, lock: Lock, opts: BootTestO
     report.installed = true;
     report.logs.push(path.join(files.dir, 'install.serial.log'));
     await makeAnswerVolume(loaded, lock, files.dir, opts.firmware, opts.store, log);
-  } else if (!(await installFromIso(loaded, lock, opts, files, report, log))) {
-    return report;
+    return files;
   }
-  await firstBoot(opts, files, report, log);
-  report.ok = !report.failure && report.checks.every((c) => c.ok);
-  if (!report.ok && !report.failure) report.failure = `failed checks: ${report.checks.filter((c) => !c.ok).map((c) => c.name).join(', ')}`;
-  return report;
+  return (await installFromIso(loaded, lock, opts, files, report, log)) ? files : undefined;
 }
 
 async function runFiles(loaded: LoadedRecipe, lock: Lock, opts: BootTestOptions): Promise<RunFiles> {
@@ -312,12 +333,25 @@ async function readRecord(file: string): Promise<InstallRecord | undefined> {
 
 /** The results as a table (one row per check, install and first boot included), ending with "N passed, N failed". */
 export function formatReport(reports: BootTestReport[]): string[] {
-  const rows: { firmware: string; check: string; ok: boolean; time: string; detail: string }[] = [];
+  const rows: TableRow[] = [];
   for (const r of reports) {
     rows.push({ firmware: r.firmware, check: 'install', ok: r.installed, time: `${r.installSeconds.toFixed(0)} s`, detail: `power-on → unattended install → powered off (network back-end ${networkBackendOf[r.firmware]})` });
     if (r.installed) rows.push({ firmware: r.firmware, check: 'first boot', ok: r.booted, time: `${r.bootSeconds.toFixed(0)} s`, detail: 'GRUB → Xen → dom0 → checks → powered off' });
     for (const c of r.checks) rows.push({ firmware: r.firmware, check: c.name, ok: c.ok, time: c.time, detail: c.detail });
   }
+  return resultTable(rows, reports);
+}
+
+export interface TableRow {
+  firmware: string;
+  check: string;
+  ok: boolean;
+  time: string;
+  detail: string;
+}
+
+/** Rows as aligned columns, each report's failure, and "N passed, N failed". */
+export function resultTable(rows: TableRow[], reports: { firmware: string; failure?: string }[]): string[] {
   const w = Math.max(5, ...rows.map((r) => r.check.length));
   const lines = [`${'firmware'.padEnd(8)} ${'check'.padEnd(w)} ${'result'.padEnd(6)} ${'time'.padStart(8)}  detail`];
   for (const r of rows) lines.push(`${r.firmware.padEnd(8)} ${r.check.padEnd(w)} ${(r.ok ? 'ok' : 'FAIL').padEnd(6)} ${r.time.padStart(8)}  ${r.detail.replace(/\t/g, ' ')}`);

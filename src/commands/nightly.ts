@@ -25,10 +25,11 @@ import { printable } from '../util/text';
 import { isoFileName } from '../iso/build-iso';
 import { nightlyDate, nightlyVersion, stampRecipe } from '../nightly/version';
 import { ReleaseDir } from '../nightly/publish';
-import { computeChanges, Changes } from '../nightly/changes';
+import { computeChanges, Changes, PinNotice } from '../nightly/changes';
 import { assembleRelease, ReleaseRecord } from '../nightly/release';
 import { toolVersion } from '../version';
 import { publishToChannel, gateRefusal } from '../channel/promote';
+import { pinReports, proposedVersion, PinPolicy } from '../pins/updates';
 import { checkChannelName } from '../channel/channel';
 
 export interface NightlyOpts {
@@ -37,6 +38,7 @@ export interface NightlyOpts {
   firmware: string;
   skipBootTest: boolean;
   channel: string;
+  bumpPins?: string;
   installTimeout: string;
   bootTimeout: string;
 }
@@ -95,6 +97,7 @@ export async function nightlyCommand(session: Session, recipeArg: string, opts: 
   const started = Date.now();
   const settings = gateSettings(opts);
   checkChannelName(opts.channel);
+  const policy = bumpPolicy(opts.bumpPins);
   const run = await startNightly(session, await loadRecipe(recipeArg), opts.publish);
   const steps = new Steps();
   const releases = await steps.run('hold the publish directory', () => holdPublishDir(run));
@@ -102,11 +105,12 @@ export async function nightlyCommand(session: Session, recipeArg: string, opts: 
   const previousVersion = await releases.latest();
   const ctx = await steps.run('prepare the build', () => prepareBuild(run, version, previousVersion));
   try {
+    const pins = await steps.run('check the pins', () => checkPins(run, ctx, policy));
     const key = await ctx.signingKey();
     const stages = await steps.run('build', () => execute(ctx, stageGraph, run.withIso ? 'iso' : 'repo', rendererFor(session)));
     for (const n of ctx.notes) run.say(n);
     const gate = await steps.run('boot test', () => bootTestGate(run, ctx, settings, opts.skipBootTest));
-    const changes = await steps.run('compare with the previous release', () => changesSince(run, ctx, version, previousVersion));
+    const changes = { ...(await steps.run('compare with the previous release', () => changesSince(run, ctx, version, previousVersion))), pins };
     const published = await steps.run('publish', () => publish(run, ctx, releases, { version, changes, gate, key, keep: settings.keep }));
     published.channel = await steps.run('update the channel', () => updateChannel(run, published, opts.channel, key));
     report(run, { version, previousVersion, published, gate, stages, steps, started });
@@ -155,6 +159,35 @@ async function prepareBuild(run: NightlyRun, version: string, previousVersion: s
   const ctx = await createContext(nightlyLoaded, options, run.log);
   onCleanup(() => ctx.dispose());
   return ctx;
+}
+
+function bumpPolicy(value: string | undefined): PinPolicy | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'security' && value !== 'all') throw new XcpError(`--bump-pins: expected security or all, found "${printable(value)}"`, 'usage');
+  return value;
+}
+
+/**
+ * The pins against today's archives: each with a newer version (or gone) becomes a
+ * "pinned, update available" line of the changes; with --bump-pins the build takes the
+ * proposed versions (the recipe as built, in release.json, records them).
+ */
+async function checkPins(run: NightlyRun, ctx: OwnedContext, policy: PinPolicy | undefined): Promise<PinNotice[]> {
+  if (run.session.opts().offline) {
+    run.say('pins not checked (--offline)');
+    return [];
+  }
+  const reports = await pinReports({ ...ctx, progress: run.say });
+  const notices: PinNotice[] = [];
+  for (const r of reports.filter((x) => x.newest || !x.present)) {
+    const to = policy ? proposedVersion(r, policy) : undefined;
+    if (to) ctx.loaded.recipe.packages[r.path[1] as string][r.path[2] as number].version = to;
+    const shown = (to && policy === 'security' ? r.security : undefined) ?? r.newest;
+    const available = to ?? shown?.version ?? r.available[0] ?? '(none)';
+    notices.push({ where: r.where, name: r.name, pinned: r.pinned, available, suite: shown?.suite, cves: shown?.cves ?? [], security: !!r.security, gone: !r.present, moved: !!to });
+    run.say(`pin ${r.where} ${r.name} ${r.pinned}: ${to ? `moved to ${to}` : `${available} available`}${shown?.suite ? ` (${shown.suite})` : ''}${shown?.cves.length ? `; CVEs: ${shown.cves.join(', ')}` : ''}`);
+  }
+  return notices;
 }
 
 interface Gate {

@@ -10,6 +10,29 @@ export interface Resolver extends Part {
   /** For help and messages: "apt (InRelease verified against the recipe's keyrings)". */
   describe: string;
   resolveLock(ctx: BuildContext, inputs: Inputs): Promise<Lock>;
+  /** Every pin of the recipe with the versions its archives have above it (newest first), and whether the pinned version is still there. */
+  pinUpdates?(ctx: BuildContext): Promise<PinStatus[]>;
+}
+
+export interface PinStatus {
+  group: string;
+  index: number;
+  name: string;
+  pinned: string;
+  /** False when the archives no longer have the pinned version: the next lock fails. */
+  present: boolean;
+  newer: PinCandidate[];
+  /** Every version the archives have, newest first. */
+  available: string[];
+}
+
+/** A version of a pinned package the archives have, and where to download it (checked against the signed index's sha256). */
+export interface PinCandidate {
+  version: string;
+  suite: string;
+  url: string;
+  sha256: string;
+  size: number;
 }
 
 /** Where a family's source packages are built (a clean root made from the lock). */

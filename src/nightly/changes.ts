@@ -25,6 +25,21 @@ export interface Changes {
   changed: PackageChange[];
   /** Every CVE id the changelog entries name, sorted. */
   cves: string[];
+  /** Pinned packages today's archives have newer versions of (or no longer have), and whether this build moved them. */
+  pins?: PinNotice[];
+}
+
+export interface PinNotice {
+  where: string;
+  name: string;
+  pinned: string;
+  available: string;
+  suite?: string;
+  cves: string[];
+  security: boolean;
+  /** The pinned version is gone from the archives: the next lock without a move fails. */
+  gone: boolean;
+  moved: boolean;
 }
 
 const CVE = /\bCVE-\d{4}-\d{4,}\b/g;
@@ -85,6 +100,7 @@ function dedupe(list: LockedPackage[]): LockedPackage[] {
 /** CHANGES.md: the same content as changes.json, for people. */
 export function changesMarkdown(c: Changes): string {
   const out: string[] = [`# ${c.recipe} ${c.version}`, ''];
+  if (c.pins?.length) out.push(...pinsMarkdown(c.pins));
   if (!c.previous) {
     out.push('The first published nightly: nothing to compare with.', '');
     return out.join('\n');
@@ -107,4 +123,11 @@ export function changesMarkdown(c: Changes): string {
     }
   }
   return out.join('\n');
+}
+
+function pinsMarkdown(pins: PinNotice[]): string[] {
+  const line = (p: PinNotice) =>
+    `- ${p.name} (${p.where}): pinned ${p.pinned}, ${p.gone ? 'no longer in the archives; ' : ''}${p.available} available${p.suite ? ` (${p.suite})` : ''}` +
+    `${p.cves.length ? `; CVEs: ${p.cves.join(', ')}` : ''}${p.moved ? ` — moved to ${p.available} in this build (--bump-pins)` : ' — still pinned; `xcpbuild pins --update` moves it'}`;
+  return ['## Pinned, update available', '', ...pins.map(line), ''];
 }

@@ -24,6 +24,8 @@ export interface ReleaseRecord {
   files: { iso?: string; repository: string; lock: string; sbom: string; changes: string[]; signingKey: string[] };
   bootTest: { gate: 'passed' | 'skipped' | 'no-iso'; firmwares: string[]; rows: { firmware: string; check: string; ok: boolean }[] };
   changes: { added: number; removed: number; changed: number; cves: string[] };
+  /** Pins this build moved (--bump-pins): from the recipe's version to the archive's. */
+  pinsMoved: { name: string; from: string; to: string }[];
   /** The recipe as built (its version stamped), so the release can be checked without the project. */
   recipeDocument: unknown;
 }
@@ -68,6 +70,7 @@ export async function assembleRelease(ctx: BuildContext, dir: string, opts: Rele
     files: { ...(isoName ? { iso: isoName } : {}), repository: 'repo', lock: lockName, sbom: SBOM_FILE, changes: ['CHANGES.md', 'changes.json'], signingKey: KEY_FILES },
     bootTest: opts.bootTest,
     changes: { added: opts.changes.added.length, removed: opts.changes.removed.length, changed: opts.changes.changed.length, cves: opts.changes.cves },
+    pinsMoved: (opts.changes.pins ?? []).filter((p) => p.moved).map((p) => ({ name: p.name, from: p.pinned, to: p.available })),
     recipeDocument: recipe,
   };
   await writeFileAtomic(path.join(dir, RELEASE_JSON), JSON.stringify(record, null, 2) + '\n');

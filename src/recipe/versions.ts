@@ -1,4 +1,5 @@
 import { Document, isMap, isPair, isScalar, Pair, Node } from 'yaml';
+import { applyEdits, TextEdit } from './edit';
 
 /** The recipe format this xcpbuild writes; every earlier one it has shipped is still read. */
 export const CURRENT_API = 'xcpbuild/v2';
@@ -111,7 +112,7 @@ function wholeLines(text: string, offset: number, end: number): [number, number]
  * order, quoting) stays as it was.
  */
 export function migrateText(text: string, doc: Document, m: Migration): string {
-  const edits: { from: number; to: number; insert: string }[] = [];
+  const edits: TextEdit[] = [];
   for (const k of m.removed) {
     const pair = pairAt(doc, k.path);
     const key = pair?.key as Node | undefined;
@@ -122,7 +123,5 @@ export function migrateText(text: string, doc: Document, m: Migration): string {
   }
   const api = pairAt(doc, ['apiVersion'])?.value as Node | undefined;
   if (api?.range) edits.push({ from: api.range[0], to: api.range[1], insert: CURRENT_API });
-  let out = text;
-  for (const e of edits.sort((a, b) => b.from - a.from)) out = out.slice(0, e.from) + e.insert + out.slice(e.to);
-  return out;
+  return applyEdits(text, edits);
 }

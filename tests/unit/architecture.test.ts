@@ -47,7 +47,7 @@ const FLOORS: [string, number][] = [
   ['family/registry', 7], ['family/recipe', 7],
   ['engine', 8],
   ['stages', 9],
-  ['boottest', 10], ['sbom', 10], ['nightly', 10], ['channel', 10],
+  ['boottest', 10], ['sbom', 10], ['nightly', 10], ['channel', 10], ['pins', 10],
   ['commands', 11],
   ['cli', 12], ['tools', 12],
 ];

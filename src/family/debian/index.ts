@@ -1,3 +1,4 @@
+import { debianPinUpdates } from './pins';
 import { DistroFamily } from '../types';
 import { debFormat } from '../../format/deb';
 import { resolveDebianLock } from './lock';
@@ -15,6 +16,7 @@ export const debian: DistroFamily = {
     module: 'family/debian/lock',
     describe: "apt (each InRelease verified against the recipe's keyrings)",
     resolveLock: resolveDebianLock,
+    pinUpdates: debianPinUpdates,
   },
   builder: cleanBuildRoot,
   appliance: {
