@@ -17,7 +17,7 @@ REPRO_PACKAGES = diffoscope-minimal faketime
 
 SOURCES = $(shell find src -name '*.ts') tsconfig.json
 
-.PHONY: all setup system-deps node-deps build repo iso e2e nightly test test-unit bench chaos repro schema clean
+.PHONY: all setup system-deps node-deps build repo iso e2e nightly test test-unit upgrade-test bench chaos repro schema clean
 
 all: iso
 
@@ -83,6 +83,12 @@ nightly: setup
 	$(XCPBUILD) genkey --if-missing
 	$(XCPBUILD) nightly $(RECIPE) --publish $(PUBLISH) --keep $(KEEP)
 	$(XCPBUILD) verify-release $(PUBLISH)/$(RECIPE)/latest
+
+# Install a release pinned to bookworm's older Xen and dom0 kernel, upgrade it to the
+# default recipe's release, reboot, check (tests/upgrade/run.sh; FIRMWARE=bios|uefi|both).
+upgrade-test: setup
+	$(XCPBUILD) genkey --if-missing
+	bash tests/upgrade/run.sh $(RECIPE)
 
 test-unit: build
 	npx tsc -p tests/tsconfig.json

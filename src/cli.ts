@@ -160,11 +160,13 @@ program
   .requiredOption('--publish <dir>', 'where releases go: <dir>/<recipe>/<version>/ and <dir>/<recipe>/latest')
   .option('--keep <n>', 'how many releases to keep (older ones are removed after latest moved)', '7')
   .option('--skip-boot-test', 'publish without the boot test gate (release.json says it was skipped; no channel is updated)', false)
+  .option('--skip-piuparts', 'publish without piuparts on the recipe\'s own packages (release.json says it was skipped)', false)
+  .option('--skip-upgrade-test', 'publish without the upgrade test from the previous release (release.json says it was skipped)', false)
   .option('--channel <name>', 'the channel every passing nightly is published to (<publish>/<recipe>/channels/<name>/)', 'nightly')
   .option('--bump-pins <policy>', 'build with the newer versions of pinned packages: security (from a *-security suite or naming CVEs) or all; release.json records the moves')
   .description(
     're-resolve the lock against today\'s archives, stamp <version>+nightly.YYYYMMDD (.N for later runs that day), build the repository ' +
-      'and ISO, boot-test the ISO as a gate, then publish the release (ISO, signed repository, lock, SPDX SBOM, CHANGES.md, signed ' +
+      'and ISO, gate it on the boot test, piuparts and the upgrade test from the previous release, then publish the release (ISO, signed repository, lock, SPDX SBOM, CHANGES.md, signed ' +
       'SHA256SUMS/SHA512SUMS) atomically, move latest to it and keep the newest --keep',
   )
   .action(async (recipeArg: string, opts) => nightlyCommand(session, recipeArg, opts));
@@ -176,6 +178,16 @@ program
   .option('--keyring <file>', 'the OpenPGP keyring (binary) the checksums must be signed by (default: the key the release carries)')
   .description('check a release: the signatures of SHA256SUMS and SHA512SUMS, every checksum, and that the SBOM matches the repository\'s indexes')
   .action(async (dir: string, opts: { keyring?: string }) => verifyReleaseCommand(session, dir, opts));
+
+program
+  .command('piuparts')
+  .argument('<recipe>', 'recipe path or name (its repository, <out>/<name>/repo, must be built)')
+  .option('--previous <release>', "the previous release (or its repository): also install from it, upgrade to this one, purge")
+  .description(
+    "run Debian's piuparts on the recipe's own packages (metapackages, source packages) against its repository, offline: " +
+      'install → purge, and with --previous install → upgrade → purge; the base tarball is made from the locked closure',
+  )
+  .action(async (recipeArg: string, opts: { previous?: string }) => (await import('./commands/piuparts')).piupartsCommand(session, recipeArg, opts));
 
 program
   .command('pins')

@@ -28,6 +28,7 @@ import { ReleaseDir } from '../nightly/publish';
 import { computeChanges, Changes, PinNotice } from '../nightly/changes';
 import { assembleRelease, ReleaseRecord } from '../nightly/release';
 import { toolVersion } from '../version';
+import { readRelease } from './upgrade-test';
 import { publishToChannel, gateRefusal } from '../channel/promote';
 import { pinReports, proposedVersion, PinPolicy } from '../pins/updates';
 import { checkChannelName } from '../channel/channel';
@@ -37,6 +38,8 @@ export interface NightlyOpts {
   keep: string;
   firmware: string;
   skipBootTest: boolean;
+  skipPiuparts: boolean;
+  skipUpgradeTest: boolean;
   channel: string;
   bumpPins?: string;
   installTimeout: string;
@@ -110,6 +113,9 @@ export async function nightlyCommand(session: Session, recipeArg: string, opts: 
     const stages = await steps.run('build', () => execute(ctx, stageGraph, run.withIso ? 'iso' : 'repo', rendererFor(session)));
     for (const n of ctx.notes) run.say(n);
     const gate = await steps.run('boot test', () => bootTestGate(run, ctx, settings, opts.skipBootTest));
+    const previousDir = previousVersion ? path.join(run.publishRoot, previousVersion) : undefined;
+    gate.record.installCheck = await steps.run('install check', () => installCheckGate(run, ctx, previousDir, opts.skipPiuparts));
+    gate.record.upgradeTest = await steps.run('upgrade test', () => upgradeGate(run, ctx, settings, previousDir, opts.skipUpgradeTest || opts.skipBootTest));
     const changes = { ...(await steps.run('compare with the previous release', () => changesSince(run, ctx, version, previousVersion))), pins };
     const published = await steps.run('publish', () => publish(run, ctx, releases, { version, changes, gate, key, keep: settings.keep }));
     published.channel = await steps.run('update the channel', () => updateChannel(run, published, opts.channel, key));
@@ -223,6 +229,45 @@ async function bootTestGate(run: NightlyRun, ctx: OwnedContext, settings: GateSe
   record.rows = reports.flatMap((r) => r.checks.map((c) => ({ firmware: r.firmware, check: c.name, ok: c.ok })));
   return { record, reports };
 }
+
+/** piuparts (the format's install/upgrade/purge checker) on the recipe's own packages, upgrading from the previous release: a failure publishes nothing. */
+async function installCheckGate(run: NightlyRun, ctx: OwnedContext, previousDir: string | undefined, skip: boolean): Promise<GateRecord['installCheck']> {
+  const check = familyOf(run.loaded.recipe).format.installCheck;
+  if (!check) return { gate: 'no-checker', runs: [] };
+  if (skip) {
+    run.say('install check skipped (--skip-piuparts): release.json records it');
+    return { gate: 'skipped', runs: [] };
+  }
+  const { ownPackages, installCheckFailure } = await import('./piuparts');
+  const recipe = ctx.loaded.recipe;
+  const previous = previousDir ? { repo: path.join(previousDir, 'repo'), recipe: (await readRelease(previousDir)).loaded.recipe } : undefined;
+  const result = await check({ recipe, current: path.join(ctx.outDir, 'repo'), previous, packages: ownPackages(recipe), workDir: path.join(ctx.outDir, 'piuparts'), key: await ctx.signingKey(), log: run.log, progress: run.say });
+  if (!result.ok) throw installCheckFailure(result);
+  return { gate: 'passed', runs: result.runs.map((r) => ({ mode: r.mode, ok: r.ok })) };
+}
+
+/** The upgrade test from the previous release (N−1) to this build, under the gate's first firmware, when both have an ISO. */
+async function upgradeGate(run: NightlyRun, ctx: OwnedContext, settings: GateSettings, previousDir: string | undefined, skip: boolean): Promise<GateRecord['upgradeTest']> {
+  if (!run.withIso) return { gate: 'no-iso', rows: [] };
+  if (skip || !previousDir) {
+    run.say(skip ? 'upgrade test skipped: release.json records it' : 'no previous release to upgrade from');
+    return { gate: skip ? 'skipped' : 'no-previous', rows: [] };
+  }
+  const previous = await readRelease(previousDir);
+  if (!previous.iso) return { gate: 'no-previous', rows: [] };
+  const { upgradeTest, formatUpgradeReport } = await import('../boottest/upgrade-test');
+  const firmware = settings.firmwares[0];
+  const to = { loaded: ctx.loaded, lock: ctx.lock!, version: ctx.loaded.recipe.version, repo: path.join(ctx.outDir, 'repo') };
+  const workDir = path.join(ctx.outDir, 'upgrade-test');
+  const report = await upgradeTest({ fromIso: previous.iso, from: previous, to, workDir, firmware, installTimeoutMs: settings.installTimeoutMs, bootTimeoutMs: settings.bootTimeoutMs, progress: run.say, store: await ctx.store(), key: await ctx.signingKey() }, run.log);
+  const table = formatUpgradeReport([report]);
+  for (const l of table) run.log.line(l);
+  if (!run.session.json) process.stderr.write(table.join('\n') + '\n');
+  if (!report.ok) throw new XcpError(`upgrade test from ${previous.record.version} failed, nothing was published: ${report.failure}`, 'verification', [`serial logs: ${displayPath(workDir)}/${firmware}/`]);
+  return { gate: 'passed', from: previous.record.version, rows: report.checks.map((c) => ({ firmware, check: c.name, ok: c.ok })) };
+}
+
+type GateRecord = ReleaseRecord['bootTest'];
 
 async function changesSince(run: NightlyRun, ctx: OwnedContext, version: string, previousVersion: string | undefined): Promise<Changes> {
   const name = run.loaded.recipe.name;

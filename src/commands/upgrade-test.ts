@@ -73,7 +73,7 @@ export async function upgradeTestCommand(session: Session, opts: UpgradeTestOpts
   const reports: UpgradeReport[] = [];
   try {
     for (const firmware of firmwares) {
-      const report = await upgradeTest({ fromIso: from.iso, from: from.side, to: { ...to, version: to.record.version, repo: path.join(to.dir, 'repo') }, workDir, firmware, installTimeoutMs, bootTimeoutMs, progress: say, store, key }, log);
+      const report = await upgradeTest({ fromIso: from.iso, from: from.side, to: { ...to, version: to.record.version, repo: path.join(to.dir, 'repo') }, workDir, firmware, installTimeoutMs, bootTimeoutMs, progress: say, store, key, requireMoves: true }, log);
       log.line(JSON.stringify(report));
       reports.push(report);
     }

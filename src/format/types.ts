@@ -5,6 +5,7 @@ import { BuildLog } from '../util/log';
 import { TemplateGrant } from '../util/templates';
 import { MappedLicense } from '../license/spdx-map';
 import { ChannelJob, ChannelRefreshJob, ChannelIndexState } from './channel-files';
+import { SigningKey } from '../signing/gpg';
 
 /**
  * A package format: how packages are built and published (deb: dpkg-deb and an apt
@@ -23,6 +24,8 @@ export interface PackageFormat {
   };
   repository: RepositoryPart;
   channel: ChannelPart;
+  /** The distribution's install/upgrade/purge checker on the recipe's own packages (deb: piuparts), where the format has one. */
+  installCheck?(job: InstallCheckJob): Promise<InstallCheckResult>;
   /** The package URL (purl) of a package of `recipe`'s distribution, or of the recipe's own (`ownNamespace`). */
   purl(recipe: Recipe, p: { name: string; version: string; architecture: string }, ownNamespace?: string): string;
   /** The changelog entries of a package file newer than `since`, newest first; undefined if it carries none. */
@@ -60,6 +63,34 @@ export interface RepositoryPart extends Part {
   index(recipe: Recipe): string;
   /** Every package a published repository lists (from its indexes, not its files). */
   list(recipe: Recipe, dir: string, log: BuildLog): Promise<RepositoryEntry[]>;
+}
+
+export interface InstallCheckJob {
+  recipe: Recipe;
+  /** This release's repository. */
+  current: string;
+  /** The previous release's repository (and its recipe), for the upgrade run. */
+  previous?: { repo: string; recipe: Recipe };
+  /** The packages to check: the recipe's metapackages and source packages. */
+  packages: string[];
+  workDir: string;
+  key: SigningKey;
+  log: BuildLog;
+  progress(text: string): void;
+}
+
+export interface InstallCheckRun {
+  mode: 'install-purge' | 'upgrade';
+  ok: boolean;
+  seconds: number;
+  log: string;
+  failure?: string;
+}
+
+export interface InstallCheckResult {
+  tool: string;
+  ok: boolean;
+  runs: InstallCheckRun[];
 }
 
 /** Update channels: a moving, signed repository a host follows, fed from published releases. */

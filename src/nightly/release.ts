@@ -22,7 +22,15 @@ export interface ReleaseRecord {
   sourceDateEpoch: number;
   previous?: string;
   files: { iso?: string; repository: string; lock: string; sbom: string; changes: string[]; signingKey: string[] };
-  bootTest: { gate: 'passed' | 'skipped' | 'no-iso'; firmwares: string[]; rows: { firmware: string; check: string; ok: boolean }[] };
+  bootTest: {
+    gate: 'passed' | 'skipped' | 'no-iso';
+    firmwares: string[];
+    rows: { firmware: string; check: string; ok: boolean }[];
+    /** piuparts on the recipe's own packages (install → purge, upgrade from the previous release). */
+    installCheck?: { gate: 'passed' | 'skipped' | 'no-checker'; runs: { mode: string; ok: boolean }[] };
+    /** The upgrade test from the previous release to this one. */
+    upgradeTest?: { gate: 'passed' | 'skipped' | 'no-iso' | 'no-previous'; from?: string; rows: { firmware: string; check: string; ok: boolean }[] };
+  };
   changes: { added: number; removed: number; changed: number; cves: string[] };
   /** Pins this build moved (--bump-pins): from the recipe's version to the archive's. */
   pinsMoved: { name: string; from: string; to: string }[];

@@ -35,7 +35,7 @@ check() {
   local name=$1; shift
   local start end rc detail
   start=$(date +%s%N)
-  detail=$(bounded 300 "$@" 2>&1); rc=$?
+  detail=$(bounded "${CHECK_LIMIT:-300}" "$@" 2>&1); rc=$?
   end=$(date +%s%N)
   detail=$(printf '%s' "$detail" | tr '\t\n' '  ' | tr -s ' ')
   echo "XCP_CHECK name=$name rc=$rc seconds=$(( (end - start) / 1000000 ))ms detail=$detail"

@@ -16,14 +16,16 @@ vg=$(want vg)
 backend=$(want backend)
 channel=$(want channel)
 keyring=$(want keyring)
-GUEST_KERNEL=$STATE/vmlinuz
-GUEST_INITRD=$STATE/initrd
 K=$(ls /boot/vmlinuz-* | head -n1)
+# The guest keeps its own copy of the kernel it was defined with: the host's may go in an upgrade.
+GUEST_KERNEL=$STATE/$(basename "$K")
+GUEST_INITRD=$STATE/initrd
 
 # The medium's channel as the only apt source, checked against the key the host already trusts.
 medium_source() {
   local dev
-  dev=$(until_ok 30 blkid -L XCPUPDATE) || { echo "no XCPUPDATE medium"; return 1; }
+  until_ok 30 blkid -c /dev/null -L XCPUPDATE >/dev/null || { echo "no XCPUPDATE medium"; return 1; }
+  dev=$(blkid -c /dev/null -L XCPUPDATE)
   mkdir -p /run/xcp-update /run/xcp-update-sources
   mountpoint -q /run/xcp-update || mount -o ro "$dev" /run/xcp-update || return 1
   printf 'Types: deb\nURIs: copy:///run/xcp-update/\nSuites: %s\nComponents: main\nSigned-By: /usr/share/keyrings/%s\n' "$channel" "$keyring" >/run/xcp-update-sources/update.sources
@@ -61,11 +63,14 @@ upgrade() {
   local rc
   apt_medium -y full-upgrade >"$STATE/full-upgrade.log" 2>&1; rc=$?
   [ "$rc" = 0 ] || { echo "apt-get full-upgrade exit $rc: $(tail -n 5 "$STATE/full-upgrade.log" | tr '\n' ' ')"; return 1; }
+  local moved
+  moved=$(grep -c '^Unpacking ' "$STATE/full-upgrade.log")
+  [ "$moved" -gt 0 ] || { echo "full-upgrade upgraded nothing: $(grep -E 'upgraded|^(E|W):' "$STATE/full-upgrade.log" | tr '\n' ' ')"; return 1; }
   if grep -q 'Configuration file .* ==> ' "$STATE/full-upgrade.log"; then echo "a conffile prompt: $(grep -A1 'Configuration file' "$STATE/full-upgrade.log" | tr '\n' ' ')"; return 1; fi
   local audit
   audit=$(dpkg --audit)
   [ -z "$audit" ] || { echo "dpkg --audit: $(printf '%s' "$audit" | tr '\n' ' ')"; return 1; }
-  echo "full-upgrade exit 0 from the signed channel '$channel' on the medium: $(grep -cE '^(Unpacking|Setting up) ' "$STATE/full-upgrade.log") unpack/setup steps, no conffile prompt, dpkg --audit empty"
+  echo "full-upgrade exit 0 from the signed channel '$channel' on the medium: $moved packages unpacked, $(grep -c '^Setting up ' "$STATE/full-upgrade.log") set up, no conffile prompt, dpkg --audit empty"
 }
 
 new_xen() {
@@ -77,14 +82,18 @@ new_xen() {
   [ "$kernel" = "$(want kernel)" ]
 }
 
-# The entry GRUB boots by default: `set default=N` (or a title) over the top-level entries.
+# The entry GRUB boots by default: the literal `set default=` (an index or a title; the
+# ones naming a variable are for next_entry and saved_entry) over the top-level entries.
 grub_default_title() {
-  local cfg=/boot/grub/grub.cfg def
-  def=$(sed -n 's/^ *set default="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$cfg" | head -n1)
+  local cfg=${1:-/boot/grub/grub.cfg} def
+  def=$(sed -n 's/^ *set default="\{0,1\}\([^"$]*\)"\{0,1\} *$/\1/p' "$cfg" | head -n1)
   [ -n "$def" ] || def=0
-  awk -v def="$def" '
-    /^(menuentry|submenu) / { title = $0; sub(/^(menuentry|submenu) ["\x27]/, "", title); sub(/["\x27].*/, "", title);
-      if (def ~ /^[0-9]+$/ ? n == def + 0 : title == def) { print title; exit } n++ }' "$cfg"
+  awk -v def="$def" -v q="'" '
+    /^(menuentry|submenu) / {
+      title = substr($0, index($0, q) + 1); title = substr(title, 1, index(title, q) - 1)
+      if (def ~ /^[0-9]+$/ ? n == def + 0 : title == def) { print title; exit }
+      n++
+    }' "$cfg"
 }
 grub_default() {
   local title
@@ -97,7 +106,11 @@ grub_default() {
 fallback_kernel() {
   local old
   old=$(cat "$STATE/previous-kernel") || return 1
-  [ "$old" != "$(uname -r)" ] || { echo "the kernel did not change ($old): nothing to fall back to"; return 1; }
+  if [ "$old" = "$(uname -r)" ]; then
+    echo "the kernel did not change ($old): nothing to fall back to"
+    [ "$(want kernel-moves)" = no ]
+    return
+  fi
   [ -e "/boot/vmlinuz-$old" ] || { echo "/boot/vmlinuz-$old is gone"; return 1; }
   grep -qE "^\s*(multiboot2|module2|linux)\s+/(boot/)?vmlinuz-$old " /boot/grub/grub.cfg || { echo "no GRUB entry boots $old"; return 1; }
   echo "$old still installed, with $(grep -cE "vmlinuz-$old " /boot/grub/grub.cfg) GRUB entries (under Xen and alone)"
@@ -119,7 +132,8 @@ before_upgrade() {
   apt_medium update >/dev/null 2>&1
   # Before: the new release's Xen and kernel are pending, so a reboot is announced (WARN, exit 1).
   check host-check-before host_check 1
-  check upgrade upgrade
+  # Unpacking a hypervisor and a kernel and making its initramfs take minutes under TCG.
+  CHECK_LIMIT=1800 check upgrade upgrade
   # The guest's console log is emptied, so the second boot's guest-ready line is its own.
   : >"/var/log/xen/console/guest-$GUEST.log"
   touch "$STATE/upgraded"

@@ -16,7 +16,7 @@ setup() {
   export XCP_NOW=$(date -d '2026-12-02 12:00 UTC' +%s)
   shim xl 'printf "xen_major              : 4\nxen_minor              : 17\nxen_extra              : .7\n"'
   shim uname 'echo 6.1.0-56-amd64'
-  shim dpkg-query 'echo "xen-hypervisor-4.17-amd64 4.17.7+13-g2445b30a44-0+deb12u1"'
+  shim dpkg-query 'printf "xen-hypervisor-4.17-amd64 4.17.7+13-g2445b30a44-0+deb12u1 ii\nxen-hypervisor-common 4.17.9-1 ii\n"'
   shim apt-get 'true'
   shim apt-mark 'true'
   shim df 'printf "Filesystem 1024-blocks Used Available Capacity Mounted\n/dev/vda2 8000000 2000000 6000000 25%% /\n"'

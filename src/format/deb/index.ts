@@ -5,6 +5,7 @@ import { buildMetapackage } from './metapackage';
 import { publishAptRepo, checkAptRepo, auditAptRepo, listAptRepo } from './apt-repo';
 import { debChangelogSince, debDeclaredLicense } from './package-docs';
 import { compareDebianVersions } from './version';
+import { piupartsCheck } from './piuparts';
 import { publishAptChannel, refreshAptChannel, aptChannelState } from './apt-channel';
 
 /** The deb format: dpkg-deb packages and a signed apt repository (apt-ftparchive, gpg). */
@@ -46,6 +47,7 @@ export const debFormat: PackageFormat = {
       return listAptRepo(dir, recipe);
     },
   },
+  installCheck: piupartsCheck,
   channel: {
     publish: publishAptChannel,
     refresh: refreshAptChannel,
