@@ -114,6 +114,9 @@ bench: setup
 	bash bench/repo.sh $(RECIPE)
 	bash bench/iso.sh $(RECIPE)
 	bash bench/boot.sh $(RECIPE)
+	bash bench/channel.sh
+	bash bench/piuparts.sh
+	bash bench/upgrade.sh $(RECIPE)
 
 schema: build
 	node dist/tools/write-schema.js

@@ -48,6 +48,7 @@ function nightly(recipe: string, ...extra: string[]): Summary {
 const published = (release: string) => new Map(parseDeb822(readFileSync(path.join(release, 'repo/dists/bookworm/main/binary-amd64/Packages'), 'utf8')).map((st) => [st.Package, st]));
 const root = () => path.join(pub, 'xcp-nightly-test');
 const versions = () => readdirSync(root()).filter((n) => !n.startsWith('.') && n !== 'latest' && n !== 'channels').sort();
+const gateOf = (release: string) => (JSON.parse(readFileSync(path.join(release, 'release.json'), 'utf8')) as { bootTest: { installCheck?: unknown } }).bootTest;
 const dpkgGt = (a: string, b: string) => spawnSync('dpkg', ['--compare-versions', a, 'gt', b]).status === 0;
 
 beforeAll(() => {
@@ -73,6 +74,8 @@ describe('xcpbuild nightly (repository-only recipe, real archive, real gpg)', ()
     const changes = JSON.parse(readFileSync(path.join(first.release, 'changes.json'), 'utf8')) as Changes;
     expect(changes.previous).toBeUndefined();
     expect(xcpbuild(['verify-release', path.join(root(), 'latest')]).code).toBe(0);
+    // piuparts gated it: install → purge of its own package (no previous release to upgrade from).
+    expect(gateOf(first.release).installCheck).toEqual({ gate: 'passed', runs: [{ mode: 'install-purge', ok: true }] });
   });
 
   test('the SBOM is valid SPDX 2.3 (the published JSON schema) and lists every package with purl, sha256 and source', () => {
@@ -123,6 +126,8 @@ describe('xcpbuild nightly (repository-only recipe, real archive, real gpg)', ()
     expect(md).toContain(`### openssl ${OLD} → ${NEW} (upgraded)`);
     expect(md).toContain(expected[0]);
     expect(xcpbuild(['verify-release', second.release]).code).toBe(0);
+    // With a previous release, piuparts also installed from it, upgraded to this one and purged.
+    expect(gateOf(second.release).installCheck).toEqual({ gate: 'passed', runs: [{ mode: 'install-purge', ok: true }, { mode: 'upgrade', ok: true }] });
   });
 
   test('verify-release finds a changed file and a signature by another key', () => {
@@ -144,7 +149,7 @@ describe('xcpbuild nightly (repository-only recipe, real archive, real gpg)', ()
   });
 
   test('a kill while publishing leaves latest on a complete release; the next run cleans up and publishes', async () => {
-    const run = startXcpbuild(['--out', out, 'nightly', recipeWith(NEW), '--publish', pub]);
+    const run = startXcpbuild(['--out', out, 'nightly', recipeWith(NEW), '--publish', pub, '--skip-piuparts']);
     const deadline = Date.now() + 300_000;
     while (!readdirSync(root()).some((n) => n.startsWith('.staging-')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(readdirSync(root()).some((n) => n.startsWith('.staging-'))).toBe(true);
@@ -152,7 +157,7 @@ describe('xcpbuild nightly (repository-only recipe, real archive, real gpg)', ()
     await run.done;
     expect(readlinkSync(path.join(root(), 'latest'))).toBe(second.version);
     expect(xcpbuild(['verify-release', path.join(root(), 'latest')]).code).toBe(0);
-    const third = nightly(recipeWith(NEW), '--keep', '2');
+    const third = nightly(recipeWith(NEW), '--keep', '2', '--skip-piuparts');
     expect(readdirSync(root()).filter((n) => n.startsWith('.'))).toEqual(['.lock']);
     expect(third.version).toBe(`${first.version}.2`);
     // Retention: the newest two stay, the oldest went, after latest moved.
@@ -162,8 +167,8 @@ describe('xcpbuild nightly (repository-only recipe, real archive, real gpg)', ()
   });
 
   test('two nightlies from the same archive state are bit-identical (separate out and publish directories)', () => {
-    const a = xcpbuild(['--json', '--out', path.join(dir, 'out-a'), 'nightly', recipeWith(NEW, 'a.yaml'), '--publish', path.join(dir, 'pub-a')]);
-    const b = xcpbuild(['--json', '--out', path.join(dir, 'out-b'), 'nightly', recipeWith(NEW, 'b.yaml'), '--publish', path.join(dir, 'pub-b')], { env: { TZ: 'Asia/Tokyo' } });
+    const a = xcpbuild(['--json', '--out', path.join(dir, 'out-a'), 'nightly', recipeWith(NEW, 'a.yaml'), '--publish', path.join(dir, 'pub-a'), '--skip-piuparts']);
+    const b = xcpbuild(['--json', '--out', path.join(dir, 'out-b'), 'nightly', recipeWith(NEW, 'b.yaml'), '--publish', path.join(dir, 'pub-b'), '--skip-piuparts'], { env: { TZ: 'Asia/Tokyo' } });
     expect([a.code, b.code]).toEqual([0, 0]);
     const sums = (r: typeof a) => readFileSync(path.join(json<Summary>(r).release, 'SHA256SUMS'), 'utf8').split('\n').filter((l) => !l.endsWith('.lock'));
     expect(sums(a)).toEqual(sums(b));
