@@ -50,11 +50,13 @@ async function baseTarball(job: InstallCheckJob, repo: string): Promise<string> 
       '--quiet',
       '--mode=root',
       '--variant=minbase',
-      '--hook-dir=/usr/share/mmdebstrap/hooks/file-mirror-automount',
+      // The repository may lie below a directory only root can enter (a private temporary directory); its signature is what is trusted.
+      '--aptopt=APT::Sandbox::User "root"',
       `--customize-hook=install -m 0644 ${keyring} "$1/etc/apt/trusted.gpg.d/${keyringName(job.recipe)}"`,
       job.recipe.target.release,
       tarball,
-      `deb [signed-by=${keyring}] file://${repo} current ${job.recipe.repository.components[0]}`,
+      // copy://: apt copies the packages into the chroot, so no bind mount of the repository is left for mmdebstrap's cleanup to trip over.
+      `deb [signed-by=${keyring}] copy://${repo} current ${job.recipe.repository.components[0]}`,
     ],
     { purpose: 'mmdebstrap of the piuparts base', isolate: true },
   );
