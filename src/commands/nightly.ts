@@ -179,8 +179,8 @@ function bumpPolicy(value: string | undefined): PinPolicy | undefined {
  * proposed versions (the recipe as built, in release.json, records them).
  */
 async function checkPins(run: NightlyRun, ctx: OwnedContext, policy: PinPolicy | undefined): Promise<PinNotice[]> {
-  if (run.session.opts().offline) {
-    run.say('pins not checked (--offline)');
+  if (run.session.opts().offline || !familyOf(run.loaded.recipe).resolver.pinUpdates) {
+    run.say(`pins not checked (${run.session.opts().offline ? '--offline' : `the ${run.loaded.recipe.target.family} family lists no pin updates yet`})`);
     return [];
   }
   const reports = await pinReports({ ...ctx, progress: run.say });

@@ -67,7 +67,7 @@ describe('recipe → lock → fetch → meta → repo', () => {
     const logs = readdirSync(path.join(out, 'xcp-bookworm', 'logs')).map((f) => readFileSync(path.join(out, 'xcp-bookworm', 'logs', f), 'utf8')).join('\n');
     // dpkg-deb wrote its output at the path the work directory has inside the root.
     expect(logs).toContain("dpkg-deb: building package 'xcp-host' in '/build/out/xcp-host_1.1.0-1_all.deb'");
-    expect(logs).toMatch(/build: xcp-host_1\.0\.0-1_all\.deb from .*: dpkg-deb ran in a clean bookworm root .*\(\d+ packages: Priority required\)/);
+    expect(logs).toMatch(/build: xcp-host_1\.1\.0-1_all\.deb from .*: dpkg-deb ran in a clean bookworm root .*\(\d+ packages: Priority required\)/);
   });
 
   test('InRelease and Release.gpg verify against the exported keyring, and no private key is in the output', () => {

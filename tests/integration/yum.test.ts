@@ -121,7 +121,7 @@ describe('the rpm family: lock → fetch → meta → repo → dnf install', () 
     const logDir = path.join(dir, 'out/xcp-test-fedora/logs');
     const logs = readdirSync(logDir).map((f) => readFileSync(path.join(logDir, f), 'utf8')).join('\n');
     expect(logs).toContain('Wrote: /build/out/xcp-host-1.1.0-1.noarch.rpm');
-    expect(logs).toMatch(/build: xcp-host-1\.0\.0-1\.noarch\.rpm from xcp-host: rpmbuild ran in a clean bookworm root .*\(\d+ packages: Priority required \+ rpm\)/);
+    expect(logs).toMatch(/build: xcp-host-1\.1\.0-1\.noarch\.rpm from xcp-host: rpmbuild ran in a clean bookworm root .*\(\d+ packages: Priority required \+ rpm\)/);
     expect(readdirSync(repo).sort()).toEqual(['.xcpbuild-stage.json', 'Packages', 'RPM-GPG-KEY-xcp-test-fedora', 'RPM-GPG-KEY-xcp-test-fedora-upstream', 'repodata', 'xcp-test-fedora.repo']);
     expect(readdirSync(path.join(repo, 'repodata'))).toEqual(expect.arrayContaining(['repomd.xml', 'repomd.xml.asc']));
     const core = path.join(repo, 'Packages/x/xenserver-core-1.0.0-1.noarch.rpm');
@@ -280,7 +280,7 @@ describe('the rpm family refuses what it cannot trust, and says why', () => {
     expect(`${locked.code} ${locked.code ? locked.stdout : ''}`).toBe('0 ');
     const bad = run(['--out', path.join(dir, 'out-tarball'), 'build', r]);
     expect(bad).toExitWith(5);
-    expect(json<{ error: { message: string } }>(bad).error.message).toMatch(/source xcp-host 1\.0\.0-1/);
+    expect(json<{ error: { message: string } }>(bad).error.message).toMatch(/source xcp-host 1\.1\.0-1/);
     byUrl(sha256(tarball));
     const good = run(['--out', path.join(dir, 'out-tarball'), 'build', r]);
     expect(`${good.code} ${good.code ? good.stdout : ""}`).toBe("0 ");
